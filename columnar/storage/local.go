@@ -1,0 +1,243 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Local is a Bucket over a directory. Writes go to a hidden temporary file
+// beside the target and are renamed into place on Close, so an object is
+// either whole or absent.
+type Local struct {
+	dir string
+}
+
+// NewLocal opens dir as a bucket, creating it when missing.
+func NewLocal(dir string) (*Local, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	return &Local{dir: abs}, nil
+}
+
+// Dir is the directory behind the bucket.
+func (l *Local) Dir() string { return l.dir }
+
+// Name implements BucketReader.
+func (l *Local) Name() string { return l.dir }
+
+func (l *Local) path(key string) (string, error) {
+	clean := filepath.FromSlash(key)
+	if key == "" || filepath.IsAbs(clean) || strings.HasPrefix(filepath.Clean(clean), "..") {
+		return "", &Error{Op: "resolve", Object: objectName(l, key), Err: errors.New("key must be a relative path inside the bucket")}
+	}
+	return filepath.Join(l.dir, clean), nil
+}
+
+func (l *Local) wrap(op, key string, err error) error {
+	return &Error{Op: op, Object: objectName(l, key), Err: err, NotFound: errors.Is(err, fs.ErrNotExist)}
+}
+
+// isTemp tells the writer's temporary files apart from objects.
+func isTemp(name string) bool { return strings.HasPrefix(name, ".tmp-") }
+
+// Iter implements BucketReader.
+func (l *Local) Iter(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
+	// Walk from the deepest directory the prefix names.
+	start := l.dir
+	if i := strings.LastIndex(prefix, "/"); i >= 0 {
+		start = filepath.Join(l.dir, filepath.FromSlash(prefix[:i]))
+	}
+	var objs []ObjectInfo
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == start {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || isTemp(d.Name()) {
+			return nil
+		}
+		rel, err := filepath.Rel(l.dir, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		objs = append(objs, ObjectInfo{Key: key, Size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return l.wrap("list", prefix, err)
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
+	for _, o := range objs {
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GetRange implements BucketReader.
+func (l *Local) GetRange(ctx context.Context, key string, off, length int64) (io.ReadCloser, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, l.wrap("read", key, err)
+	}
+	if off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			f.Close()
+			return nil, l.wrap("read", key, err)
+		}
+	}
+	if length < 0 {
+		return f, nil
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, length), f}, nil
+}
+
+// Stat implements BucketReader.
+func (l *Local) Stat(ctx context.Context, key string) (ObjectInfo, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return ObjectInfo{}, l.wrap("stat", key, err)
+	}
+	if st.IsDir() {
+		return ObjectInfo{}, &Error{Op: "stat", Object: objectName(l, key), Err: fs.ErrNotExist, NotFound: true, Hint: "is a directory"}
+	}
+	return ObjectInfo{Key: key, Size: st.Size()}, nil
+}
+
+// OpenReaderAt reads the file directly, without range requests.
+func (l *Local) OpenReaderAt(ctx context.Context, key string) (ReaderAtCloser, int64, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, l.wrap("open", key, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, l.wrap("stat", key, err)
+	}
+	return f, st.Size(), nil
+}
+
+// NewWriter implements Bucket.
+func (l *Local) NewWriter(ctx context.Context, key string) (Writer, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, l.wrap("write", key, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-*")
+	if err != nil {
+		return nil, l.wrap("write", key, err)
+	}
+	return &localWriter{l: l, key: key, final: p, f: f}, nil
+}
+
+type localWriter struct {
+	l     *Local
+	key   string
+	final string
+	f     *os.File
+	done  bool
+}
+
+func (w *localWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		return n, w.l.wrap("write", w.key, err)
+	}
+	return n, nil
+}
+
+func (w *localWriter) Close() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		return w.l.wrap("write", w.key, err)
+	}
+	if err := w.f.Close(); err != nil {
+		os.Remove(w.f.Name())
+		return w.l.wrap("write", w.key, err)
+	}
+	if err := os.Rename(w.f.Name(), w.final); err != nil {
+		os.Remove(w.f.Name())
+		return w.l.wrap("write", w.key, err)
+	}
+	return nil
+}
+
+func (w *localWriter) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close()
+	return os.Remove(w.f.Name())
+}
+
+// Delete implements Bucket.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	p, err := l.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return l.wrap("delete", key, err)
+	}
+	// Remove directories the delete left empty, up to the root.
+	for d := filepath.Dir(p); d != l.dir && strings.HasPrefix(d, l.dir); d = filepath.Dir(d) {
+		if os.Remove(d) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// Close implements Bucket.
+func (l *Local) Close() error { return nil }
