@@ -1,0 +1,154 @@
+package columnar
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// MaxJSONLLine bounds one JSONL record (64 MiB): a longer line is reported
+// as an error rather than exhausting memory.
+const MaxJSONLLine = 64 << 20
+
+// OnError says what a reader does with a bad record.
+type OnError string
+
+// The two policies for bad records.
+const (
+	// OnErrorFail stops at the first bad record with an error naming it.
+	OnErrorFail OnError = "fail"
+	// OnErrorSkip counts the bad record, logs it and goes on.
+	OnErrorSkip OnError = "skip"
+)
+
+// Validate reports an unknown policy.
+func (o OnError) Validate() error {
+	switch o {
+	case OnErrorFail, OnErrorSkip:
+		return nil
+	}
+	return fmt.Errorf("on_error: want fail or skip, got %q", string(o))
+}
+
+// RecordError is a bad record: the file, its line or row, and what is wrong.
+type RecordError struct {
+	File string
+	// Line is the 1-based JSONL line, or 0.
+	Line int64
+	// Row is the 0-based Parquet row, or -1.
+	Row int64
+	Err error
+}
+
+func (e *RecordError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s: line %d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: row %d: %v", e.File, e.Row, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// ReadJSONL streams JSON-lines records of type T from r into fn, one at a
+// time. Blank lines are ignored. A line that is not valid JSON for T is a
+// *RecordError naming name and the line; with OnErrorSkip, onBad (when not
+// nil) gets it and reading goes on.
+func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnError, onBad func(*RecordError), fn func(rec *T, line int64) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), MaxJSONLLine)
+	var line int64
+	for sc.Scan() {
+		line++
+		if line%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var rec T
+		if err := decodeStrict(b, &rec); err != nil {
+			re := &RecordError{File: name, Line: line, Row: -1, Err: err}
+			if policy != OnErrorSkip {
+				return re
+			}
+			if onBad != nil {
+				onBad(re)
+			}
+			continue
+		}
+		if err := fn(&rec, line); err != nil {
+			var re *RecordError
+			if errors.As(err, &re) || errors.Is(err, context.Canceled) {
+				return err
+			}
+			return &RecordError{File: name, Line: line, Row: -1, Err: err}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return &RecordError{File: name, Line: line + 1, Row: -1, Err: fmt.Errorf("record longer than %d bytes", MaxJSONLLine)}
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// decodeStrict decodes one JSON value and explains type errors by field.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("field %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, err)
+		}
+		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("malformed JSON: more than one value on the line")
+	}
+	return nil
+}
+
+// JSONLWriter writes records as JSON lines, HTML characters unescaped and
+// map keys sorted, so the same records give the same bytes.
+type JSONLWriter[T any] struct {
+	bw   *bufio.Writer
+	enc  *json.Encoder
+	rows int64
+}
+
+// NewJSONLWriter writes JSON lines to w.
+func NewJSONLWriter[T any](w io.Writer) *JSONLWriter[T] {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &JSONLWriter[T]{bw: bw, enc: enc}
+}
+
+// Write appends records.
+func (w *JSONLWriter[T]) Write(recs []T) error {
+	for i := range recs {
+		if err := w.enc.Encode(&recs[i]); err != nil {
+			return err
+		}
+		w.rows++
+	}
+	return nil
+}
+
+// Rows is the number of records written so far.
+func (w *JSONLWriter[T]) Rows() int64 { return w.rows }
+
+// Close flushes buffered output; it does not close the underlying writer.
+func (w *JSONLWriter[T]) Close() error { return w.bw.Flush() }

@@ -1,0 +1,289 @@
+package columnar
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+)
+
+// Manifest file names: a dataset directory has DatasetManifest, a run
+// directory RunManifest.
+const (
+	DatasetManifest = "_manifest.json"
+	RunManifest     = "manifest.json"
+	// ManifestFormat identifies ATLAS manifests.
+	ManifestFormat = "atlas-learn/manifest"
+)
+
+// Manifest describes a committed output: the files of each dataset with
+// their rows, sizes and checksums, the inputs read, the counters and the
+// configuration that produced it. A dataset exists for readers only once
+// its manifest is written, and the manifest is always written last.
+//
+// Everything but Run is a pure function of the inputs and configuration:
+// two runs over the same inputs with the same configuration write the same
+// manifest apart from Run.
+type Manifest struct {
+	Format        string           `json:"format"`
+	FormatVersion int              `json:"format_version"`
+	Kind          string           `json:"kind"` // "dataset" or "run"
+	Fingerprint   string           `json:"fingerprint"`
+	SchemaVersion int32            `json:"schema_version"`
+	Datasets      []DatasetEntry   `json:"datasets"`
+	Inputs        []InputEntry     `json:"inputs,omitempty"`
+	Counters      map[string]int64 `json:"counters"`
+	Config        json.RawMessage  `json:"config,omitempty"`
+	Run           RunInfo          `json:"run"`
+}
+
+// DatasetEntry is one dataset of a manifest.
+type DatasetEntry struct {
+	Name          string      `json:"name"`
+	Format        string      `json:"format"` // "parquet" or "jsonl"
+	SchemaVersion int32       `json:"schema_version"`
+	Rows          int64       `json:"rows"`
+	Files         []FileEntry `json:"files"`
+}
+
+// FileEntry is one data file; Path is relative to the manifest's directory.
+type FileEntry struct {
+	Path      string `json:"path"`
+	Partition string `json:"partition,omitempty"`
+	Rows      int64  `json:"rows"`
+	Bytes     int64  `json:"bytes"`
+	SHA256    string `json:"sha256"`
+}
+
+// InputEntry is one file read.
+type InputEntry struct {
+	Path  string `json:"path"`
+	Bytes int64  `json:"bytes"`
+	Rows  int64  `json:"rows"`
+}
+
+// RunInfo holds the run-time fields: the only ones that differ between two
+// identical runs.
+type RunInfo struct {
+	ID         string    `json:"id"`
+	Command    string    `json:"command"`
+	Version    string    `json:"version,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	ElapsedMS  int64     `json:"elapsed_ms"`
+}
+
+// Dataset returns the named dataset entry, or nil.
+func (m *Manifest) Dataset(name string) *DatasetEntry {
+	for i := range m.Datasets {
+		if m.Datasets[i].Name == name {
+			return &m.Datasets[i]
+		}
+	}
+	return nil
+}
+
+// ReadManifest reads and checks the manifest at key.
+func ReadManifest(ctx context.Context, b storage.BucketReader, key string) (*Manifest, error) {
+	data, err := storage.Get(ctx, b, key)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s/%s: malformed manifest: %w", b.Name(), key, err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("%s/%s: not an atlas-learn manifest (format %q)", b.Name(), key, m.Format)
+	}
+	if m.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s/%s: %w", b.Name(), key, &SchemaVersionError{Got: m.SchemaVersion, Want: SchemaVersion})
+	}
+	return &m, nil
+}
+
+// Fingerprint hashes the parts (configuration, input listing, ...) into a
+// short stable identifier used in file and run names.
+func Fingerprint(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Committer writes the files of one output and commits them with a
+// manifest, written last. Files of a new output carry its fingerprint in
+// their names, so they never overwrite files that a committed manifest
+// names unless they are byte-identical; once the new manifest is written,
+// the files only the old manifest named are deleted. A crash at any point
+// leaves either the old manifest with all its files, or the new one with
+// all of its own.
+type Committer struct {
+	b            storage.Bucket
+	root         string
+	manifestName string
+	old          *Manifest
+
+	mu      sync.Mutex
+	files   map[string][]FileEntry
+	formats map[string]string
+	written []string
+}
+
+// NewCommitter prepares an output under root (a key prefix of b, "" for
+// the bucket's root) whose manifest will be root/manifestName.
+func NewCommitter(ctx context.Context, b storage.Bucket, root, manifestName string) (*Committer, error) {
+	c := &Committer{b: b, root: strings.Trim(root, "/"), manifestName: manifestName, files: map[string][]FileEntry{}, formats: map[string]string{}}
+	old, err := ReadManifest(ctx, b, c.key(manifestName))
+	switch {
+	case err == nil:
+		c.old = old
+	case errors.Is(err, storage.ErrNotFound):
+	default:
+		return nil, fmt.Errorf("reading the previous manifest: %w", err)
+	}
+	return c, nil
+}
+
+// Previous is the manifest committed before, or nil.
+func (c *Committer) Previous() *Manifest { return c.old }
+
+func (c *Committer) key(rel string) string { return storage.Join(c.root, rel) }
+
+// FileWriter streams one data file and records its size and checksum.
+type FileWriter struct {
+	c       *Committer
+	dataset string
+	entry   FileEntry
+	w       storage.Writer
+	h       hash.Hash
+	// Rows must be set before Close: the number of records in the file.
+	Rows int64
+}
+
+// Create starts the data file rel (relative to the root) of dataset,
+// stored as format ("parquet" or "jsonl").
+func (c *Committer) Create(ctx context.Context, dataset, format, rel, partition string) (*FileWriter, error) {
+	w, err := c.b.NewWriter(ctx, c.key(rel))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.written = append(c.written, rel)
+	c.formats[dataset] = format
+	c.mu.Unlock()
+	return &FileWriter{c: c, dataset: dataset, entry: FileEntry{Path: rel, Partition: partition}, w: w, h: sha256.New()}, nil
+}
+
+func (f *FileWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	f.h.Write(p[:n])
+	f.entry.Bytes += int64(n)
+	return n, err
+}
+
+// Close stores the file and records it for the manifest.
+func (f *FileWriter) Close() error {
+	if err := f.w.Close(); err != nil {
+		return err
+	}
+	f.entry.Rows = f.Rows
+	f.entry.SHA256 = hex.EncodeToString(f.h.Sum(nil))
+	f.c.mu.Lock()
+	f.c.files[f.dataset] = append(f.c.files[f.dataset], f.entry)
+	f.c.mu.Unlock()
+	return nil
+}
+
+// Abort discards the file.
+func (f *FileWriter) Abort() error { return f.w.Abort() }
+
+// Commit fills in m's datasets from the files written and writes the
+// manifest: the commit point. Then it deletes the files that only the
+// previous manifest named.
+func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
+	c.mu.Lock()
+	names := make([]string, 0, len(c.files))
+	for n := range c.files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	m.Datasets = m.Datasets[:0]
+	for _, n := range names {
+		files := append([]FileEntry(nil), c.files[n]...)
+		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		d := DatasetEntry{Name: n, Format: c.formats[n], SchemaVersion: SchemaVersion, Files: files}
+		for _, f := range files {
+			d.Rows += f.Rows
+		}
+		m.Datasets = append(m.Datasets, d)
+	}
+	c.mu.Unlock()
+	m.Format, m.FormatVersion, m.SchemaVersion = ManifestFormat, 1, SchemaVersion
+	if m.Counters == nil {
+		m.Counters = map[string]int64{}
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := storage.Put(ctx, c.b, c.key(c.manifestName), append(data, '\n')); err != nil {
+		return fmt.Errorf("committing the manifest: %w", err)
+	}
+	if c.old != nil {
+		keep := map[string]bool{}
+		for _, d := range m.Datasets {
+			for _, f := range d.Files {
+				keep[f.Path] = true
+			}
+		}
+		for _, d := range c.old.Datasets {
+			for _, f := range d.Files {
+				if !keep[f.Path] {
+					if err := c.b.Delete(ctx, c.key(f.Path)); err != nil {
+						return fmt.Errorf("committed, but removing a replaced file failed: %w", err)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Abort deletes the files this attempt wrote that the previous manifest
+// does not name. Best effort: it uses a fresh context so that it still
+// runs after cancellation, and returns the first error.
+func (c *Committer) Abort(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	keep := map[string]bool{}
+	if c.old != nil {
+		for _, d := range c.old.Datasets {
+			for _, f := range d.Files {
+				keep[f.Path] = true
+			}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first error
+	for _, rel := range c.written {
+		if !keep[rel] {
+			if err := c.b.Delete(ctx, c.key(rel)); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
