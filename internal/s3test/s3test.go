@@ -9,7 +9,7 @@ package s3test
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
