@@ -86,6 +86,10 @@ func OpenSource(ctx context.Context, b storage.BucketReader, root string) (*Sour
 		return src, nil
 	}
 	m, err := ReadManifest(ctx, b, storage.Join(root, DatasetManifest))
+	if errors.Is(err, storage.ErrNotFound) {
+		// A run directory: its manifest names the run's datasets.
+		m, err = ReadManifest(ctx, b, storage.Join(root, RunManifest))
+	}
 	if err == nil {
 		src.Manifest = m
 		d := m.Dataset(TrajectoriesDataset)

@@ -18,6 +18,10 @@ type SinkOptions struct {
 	// Fingerprint goes into every file name (part-00000-<fp>.parquet), so
 	// that files of different outputs never collide.
 	Fingerprint string
+	// Shard, when set, goes into every file name before the part number
+	// (part-<shard>-00000-<fp>.parquet): writers of different shards of
+	// one dataset then never collide.
+	Shard string
 	// Partition gives a record's Hive partition path, or "" for none.
 	Partition func(*Trajectory) string
 	// RowsPerFile starts a new part file after this many rows (default
@@ -91,7 +95,11 @@ func (s *Sink) Write(ctx context.Context, t Trajectory) error {
 }
 
 func (s *Sink) open(ctx context.Context, part string, p *sinkPart) error {
-	base := storage.Join(s.opts.Dir, part, fmt.Sprintf("part-%05d", p.index))
+	name := fmt.Sprintf("part-%05d", p.index)
+	if s.opts.Shard != "" {
+		name = fmt.Sprintf("part-%s-%05d", s.opts.Shard, p.index)
+	}
+	base := storage.Join(s.opts.Dir, part, name)
 	if s.opts.Fingerprint != "" {
 		base += "-" + s.opts.Fingerprint
 	}

@@ -1,0 +1,10 @@
+// Package configs holds the job's configuration files and deployment
+// manifests; local.yaml is embedded in the binary as its default.
+package configs
+
+import _ "embed"
+
+// Local is local.yaml: the configuration used when no --config is given.
+//
+//go:embed local.yaml
+var Local []byte

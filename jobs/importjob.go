@@ -1,0 +1,172 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/importer"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+)
+
+// NativeJSONL is the import format of the canonical schema's JSONL form.
+const NativeJSONL = "jsonl"
+
+// ImportOptions configures an import.
+type ImportOptions struct {
+	// Format is swe-agent, mini-swe-agent, openai-chat or jsonl.
+	Format string
+	// Files are local source files, imported in the order given.
+	Files []string
+	// Output is the dataset location (path, file:// or s3://).
+	Output  string
+	OnError columnar.OnError
+	S3      storage.S3Config
+	Parquet ParquetConfig
+}
+
+// Import converts source files to a canonical trajectory dataset at
+// opts.Output: Parquet part files (partitioned by the day of created_at
+// when known) and a _manifest.json written last.
+func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columnar.Manifest, error) {
+	started := time.Now().UTC()
+	if len(opts.Files) == 0 {
+		return nil, fmt.Errorf("import: no input files")
+	}
+	if err := opts.OnError.Validate(); err != nil {
+		return nil, err
+	}
+	var format importer.Format
+	if opts.Format != NativeJSONL {
+		f, err := importer.ParseFormat(opts.Format)
+		if err != nil {
+			return nil, fmt.Errorf("--from: %w", err)
+		}
+		format = f
+	}
+	// The fingerprint covers the format, settings and every byte of input.
+	var inputs []columnar.InputEntry
+	h := sha256.New()
+	for _, name := range opts.Files {
+		n, sum, err := hashFile(name)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, columnar.InputEntry{Path: filepath.Base(name), Bytes: n})
+		fmt.Fprintf(h, "%s %s\n", filepath.Base(name), sum)
+	}
+	shape, _ := json.Marshal(struct {
+		Format  string
+		OnError columnar.OnError
+		Parquet ParquetConfig
+		Version string
+	}{opts.Format, opts.OnError, opts.Parquet, Version})
+	fp := columnar.Fingerprint(h.Sum(nil), shape)
+
+	out, err := storage.Open(ctx, opts.Output, opts.S3)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	defer out.Close()
+	c, err := columnar.NewCommitter(ctx, out, "", columnar.DatasetManifest)
+	if err != nil {
+		return nil, err
+	}
+	sink := columnar.NewSink(c, columnar.SinkOptions{
+		Fingerprint: fp, Partition: datePartitionIfKnown,
+		RowsPerFile: opts.Parquet.RowsPerFile, JSONL: opts.Parquet.JSONL, Parquet: opts.Parquet.Writer(),
+	})
+	fail := func(err error) (*columnar.Manifest, error) {
+		sink.Abort()
+		_ = c.Abort(ctx)
+		return nil, fmt.Errorf("import: %w (nothing committed)", err)
+	}
+	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{}}
+	for i, name := range opts.Files {
+		rows, skipped, err := importFile(ctx, format, opts, name, log, func(t columnar.Trajectory) error { return sink.Write(ctx, t) })
+		if err != nil {
+			return fail(err)
+		}
+		inputs[i].Rows = rows + skipped
+		m.Counters["rows_imported"] += rows
+		m.Counters["rows_skipped"] += skipped
+		log.Debug("imported", "file", name, "trajectories", rows, "skipped", skipped)
+	}
+	if err := sink.Close(); err != nil {
+		return fail(err)
+	}
+	m.Inputs = inputs
+	m.Counters["files_read"] = int64(len(opts.Files))
+	m.Config, _ = json.Marshal(struct {
+		Format  string           `json:"format"`
+		OnError columnar.OnError `json:"on_error"`
+		Parquet ParquetConfig    `json:"parquet"`
+	}{opts.Format, opts.OnError, opts.Parquet})
+	finished := time.Now().UTC()
+	m.Run = columnar.RunInfo{ID: "import-" + fp, Command: "import", Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
+	if err := c.Commit(ctx, m); err != nil {
+		return fail(err)
+	}
+	return m, nil
+}
+
+func importFile(ctx context.Context, format importer.Format, opts ImportOptions, name string, log *slog.Logger, emit func(columnar.Trajectory) error) (rows, skipped int64, err error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	if format == "" {
+		err := columnar.ReadJSONL(ctx, f, name, opts.OnError,
+			func(re *columnar.RecordError) { skipped++; log.Warn("skipping bad record", "error", re.Error()) },
+			func(t *columnar.Trajectory, line int64) error {
+				if err := t.Validate(); err != nil {
+					re := &columnar.RecordError{File: name, Line: line, Err: err}
+					if opts.OnError != columnar.OnErrorSkip {
+						return re
+					}
+					skipped++
+					log.Warn("skipping bad record", "error", re.Error())
+					return nil
+				}
+				rows++
+				return emit(*t)
+			})
+		return rows, skipped, err
+	}
+	policy := importer.Fail
+	if opts.OnError == columnar.OnErrorSkip {
+		policy = importer.Skip
+	}
+	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: policy, Logger: log})
+	return int64(st.Imported), int64(st.Skipped), err
+}
+
+func hashFile(name string) (int64, string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("%s: %w", name, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func datePartitionIfKnown(t *columnar.Trajectory) string {
+	if t.CreatedAt.IsZero() || t.CreatedAt.Unix() == 0 {
+		return ""
+	}
+	return columnar.DatePartition(t)
+}

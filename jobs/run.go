@@ -1,0 +1,132 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+)
+
+// Version is the job's version, recorded in manifests.
+const Version = "0.1.0"
+
+// Result is what a run committed.
+type Result struct {
+	// RunDir is the run's directory under the output location.
+	RunDir   string
+	Manifest *columnar.Manifest
+}
+
+// Run reads every trajectory of cfg.Input, validates it, and commits the
+// run's datasets and manifest under cfg.Output/runs/<run-id>/. Input files
+// are processed by cfg.Workers errgroup workers; input file i becomes
+// output part file(s) i, so the outputs do not depend on the worker count.
+// Nothing is visible to readers until the manifest, written last, exists.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	started := time.Now().UTC()
+	in, err := storage.Open(ctx, cfg.Input, cfg.S3)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	defer in.Close()
+	src, err := columnar.OpenSource(ctx, in, "")
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	out, err := storage.Open(ctx, cfg.Output, cfg.S3)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	defer out.Close()
+
+	// The fingerprint covers what determines the outputs: the input listing
+	// and the settings that shape the data files.
+	var inputs []columnar.InputEntry
+	for _, f := range src.Files {
+		inputs = append(inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size})
+	}
+	listing, _ := json.Marshal(inputs)
+	shape, _ := json.Marshal(struct {
+		OnError columnar.OnError
+		Parquet ParquetConfig
+		Version string
+	}{cfg.OnError, cfg.Parquet, Version})
+	fp := columnar.Fingerprint(listing, shape)
+	runID := cfg.RunID
+	if runID == "" {
+		runID = "run-" + fp
+	}
+	runDir := storage.Join("runs", runID)
+	log.Info("run starting", "run_id", runID, "input", storage.Redact(cfg.Input), "files", len(src.Files), "output", storage.Redact(cfg.Output), "workers", cfg.Workers)
+
+	c, err := columnar.NewCommitter(ctx, out, runDir, columnar.RunManifest)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]columnar.ScanStats, len(src.Files))
+	successes := make([]int64, len(src.Files))
+	var logMu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Workers)
+	for i, f := range src.Files {
+		g.Go(func() error {
+			sink := columnar.NewSink(c, columnar.SinkOptions{
+				Dir: columnar.TrajectoriesDataset, Fingerprint: fp, Shard: fmt.Sprintf("%05d", i),
+				Partition:   func(*columnar.Trajectory) string { return f.Partition },
+				RowsPerFile: cfg.Parquet.RowsPerFile, JSONL: cfg.Parquet.JSONL, Parquet: cfg.Parquet.Writer(),
+			})
+			st, err := columnar.ScanFile(gctx, in, f, columnar.ReadOptions{}, cfg.OnError,
+				func(re *columnar.RecordError) {
+					logMu.Lock()
+					defer logMu.Unlock()
+					log.Warn("skipping bad record", "error", re.Error())
+				},
+				func(t *columnar.Trajectory, _ columnar.Position) error {
+					if t.Outcome.Success {
+						successes[i]++
+					}
+					return sink.Write(gctx, *t)
+				})
+			if err != nil {
+				sink.Abort()
+				return err
+			}
+			counts[i] = st
+			return sink.Close()
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if aerr := c.Abort(ctx); aerr != nil {
+			log.Warn("cleaning up after a failed run", "error", aerr)
+		}
+		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
+	}
+
+	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
+	for i, f := range src.Files {
+		m.Inputs = append(m.Inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size, Rows: counts[i].Rows + counts[i].Skipped})
+		m.Counters["rows_read"] += counts[i].Rows
+		m.Counters["rows_skipped"] += counts[i].Skipped
+		m.Counters["successes"] += successes[i]
+	}
+	m.Counters["files_read"] = int64(len(src.Files))
+	m.Config, _ = json.Marshal(cfg)
+	finished := time.Now().UTC()
+	m.Run = columnar.RunInfo{ID: runID, Command: "run", Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
+	if err := c.Commit(ctx, m); err != nil {
+		_ = c.Abort(ctx)
+		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
+	}
+	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", storage.Join(storage.Redact(cfg.Output), runDir, columnar.RunManifest))
+	return &Result{RunDir: runDir, Manifest: m}, nil
+}
