@@ -147,10 +147,7 @@ type Position struct {
 // over under OnErrorSkip.
 func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, opts ReadOptions, policy OnError, onBad func(*RecordError), fn func(rec *T, pos Position) error) (ScanStats, error) {
 	var st ScanStats
-	name := storage.Join(b.Name(), f.Key)
-	if strings.HasPrefix(b.Name(), "/") {
-		name = "/" + name
-	}
+	name := strings.TrimSuffix(b.Name(), "/") + "/" + f.Key
 	bad := func(re *RecordError) error {
 		if policy != OnErrorSkip {
 			return re

@@ -30,11 +30,20 @@ type Result struct {
 // output part file(s) i, so the outputs do not depend on the worker count.
 // Nothing is visible to readers until the manifest, written last, exists.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
+	return RunWith(ctx, cfg, log, storage.Open)
+}
+
+// Opener opens a storage location; storage.Open is the one the job uses.
+type Opener func(ctx context.Context, uri string, cfg storage.S3Config) (storage.Bucket, error)
+
+// RunWith is Run with the storage opener given: tests use it to wrap the
+// buckets (for example, to stop the server in the middle of a write).
+func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	started := time.Now().UTC()
-	in, err := storage.Open(ctx, cfg.Input, cfg.S3)
+	in, err := open(ctx, cfg.Input, cfg.S3)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
@@ -43,7 +52,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
-	out, err := storage.Open(ctx, cfg.Output, cfg.S3)
+	out, err := open(ctx, cfg.Output, cfg.S3)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}

@@ -1,0 +1,326 @@
+// Package importer converts agent trajectories written by other tools into
+// ATLAS's canonical model, columnar.Trajectory.
+//
+// Three source formats are read:
+//
+//   - SWE-agent .traj files (Format SWEAgent): one JSON object holding a
+//     "trajectory" list of steps, the "history" of chat messages and an
+//     "info" object; older files hold only "history".
+//   - mini-swe-agent .traj.json files (Format MiniSWEAgent): the current
+//     object form with "info", "messages" and "trajectory_format", and the
+//     older bare list of chat messages.
+//   - OpenAI-chat JSONL (Format OpenAIChat): one record per line with a
+//     "messages" list and outcome columns such as "resolved" or "patch", the
+//     shape of public trajectory datasets.
+//
+// Import streams: a JSONL file is read one line at a time and each
+// trajectory is handed to a callback as soon as it is built.
+//
+// Mapping rules shared by all formats:
+//
+//   - Nothing is dropped. Every source field that has no column of its own
+//     is kept in Trajectory.Extra, a JSON object laid out as
+//     {"source_format": ..., "source": {...}, "steps": [...], "notes": {...}}:
+//     "source" holds the record's unmapped top-level fields verbatim (for
+//     SWE-agent, "info" minus exit_status and submission, "history",
+//     "replay_config", ...; for chat formats the full "messages" list),
+//     "steps"[i] holds step i's unmapped fields (null when it has none) and
+//     "notes" says how the importer decided what it could not read off the
+//     source (the success heuristic, an inferred exit status).
+//   - Output is deterministic: the same input yields the same Trajectory.
+//     created_at comes from a timestamp in the source when there is one and
+//     is the Unix epoch otherwise; it is never the import time.
+//   - trajectory_id comes from the source: a trajectory_id or id column, the
+//     file name's stem for single-trajectory files, else the instance id plus
+//     a hash of the record's bytes.
+//   - Every trajectory passes columnar.Validate before it is emitted.
+//
+// How outcome.success is decided is documented per format on SWEAgent,
+// MiniSWEAgent and OpenAIChat.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+)
+
+// Format names a source trajectory format.
+type Format string
+
+const (
+	// SWEAgent is a SWE-agent .traj file: a JSON object with "trajectory",
+	// "history" and "info", or only "history" in older files.
+	//
+	// outcome.exit_status is info.exit_status. These files carry no test
+	// result, so outcome.success is a heuristic: the run ended with
+	// exit_status exactly "submitted" (the agent chose to submit, not an
+	// autosubmission after a limit) and info.submission is not blank.
+	// outcome.reward stays 0: the source records none. For CTF runs the
+	// environment checks the flag before it accepts a submit, so "submitted"
+	// there means a correct flag. Files without info have no exit status and
+	// success false; when their last step is a submit whose observation is a
+	// diff, that diff becomes the solution.
+	SWEAgent Format = "swe-agent"
+
+	// MiniSWEAgent is a mini-swe-agent .traj.json file: an object with
+	// "info", "messages" and "trajectory_format", or the older bare list of
+	// chat messages.
+	//
+	// outcome.exit_status is info.exit_status; success means exit_status
+	// "Submitted" with a non-blank info.submission (no test result is
+	// recorded). A bare message list has no info: when its last action is the
+	// COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT sentinel answered by a message
+	// without a <returncode> (which mini-swe-agent writes only when it
+	// accepts a submission), exit_status is inferred as "Submitted" and that
+	// message's content is the submission; extra.notes records the inference.
+	MiniSWEAgent Format = "mini-swe-agent"
+
+	// OpenAIChat is JSONL with one trajectory per line: a "messages" list of
+	// OpenAI chat messages (role/content, tool_calls, tool messages) plus
+	// outcome columns.
+	//
+	// outcome.success is, in order of preference: the "resolved" column
+	// (boolean, or a number where non-zero means resolved), "target" (the
+	// nebius/SWE-agent-trajectories name for it), "success"; only when none
+	// is present does the SWE-agent heuristic apply (exit_status "submitted"
+	// with a non-blank patch). outcome.reward is the "reward" column, else 1
+	// or 0 from resolved/target when those are present, else 0.
+	OpenAIChat Format = "openai-chat"
+)
+
+// Formats lists the formats Import reads, in a fixed order.
+func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat} }
+
+// ParseFormat returns the Format named s.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats() {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown trajectory format %q (known: swe-agent, mini-swe-agent, openai-chat)", s)
+}
+
+// FormatFromName guesses a file's format from its name alone: ".traj" is
+// SWE-agent, ".traj.json" mini-swe-agent and ".jsonl" OpenAI-chat. It
+// reports false when the name says nothing.
+func FormatFromName(name string) (Format, bool) {
+	base := strings.ToLower(filepath.Base(name))
+	switch {
+	case strings.HasSuffix(base, ".traj.json"):
+		return MiniSWEAgent, true
+	case strings.HasSuffix(base, ".traj"):
+		return SWEAgent, true
+	case strings.HasSuffix(base, ".jsonl"):
+		return OpenAIChat, true
+	}
+	return "", false
+}
+
+// ErrorPolicy says what Import does with a record it cannot import.
+type ErrorPolicy string
+
+const (
+	// Fail stops at the first bad record and returns its error. It is the
+	// default.
+	Fail ErrorPolicy = "fail"
+	// Skip counts a bad record in Stats.Skipped, keeps its error in
+	// Stats.Errors and goes on with the next one.
+	Skip ErrorPolicy = "skip"
+)
+
+// maxKeptErrors bounds Stats.Errors so that a file of bad records cannot
+// exhaust memory; Stats.Skipped still counts them all.
+const maxKeptErrors = 100
+
+// Options tune Import. The zero value fails on the first bad record and
+// logs nothing.
+type Options struct {
+	// OnError is Fail (the default when empty) or Skip.
+	OnError ErrorPolicy
+	// Logger, when set, receives one warning per skipped record.
+	Logger *slog.Logger
+}
+
+// Stats counts what Import did.
+type Stats struct {
+	// Imported is the number of trajectories handed to emit.
+	Imported int
+	// Skipped is the number of bad records passed over under Skip.
+	Skipped int
+	// Errors holds the first errors of skipped records (at most 100), each
+	// an *Error.
+	Errors []error
+}
+
+// Error is a record that could not be imported. It names the file and,
+// where known, the line, the record and the field at fault, for example
+// "chat.jsonl: line 7: field messages: expected a list, got string".
+type Error struct {
+	// Name is the file name given to Import.
+	Name string
+	// Line is the 1-based line of the record or of the syntax error; 0 when
+	// unknown.
+	Line int
+	// Record is the 1-based record number within the file; 0 when the file
+	// holds a single record.
+	Record int
+	// Field is the path of the offending field, like "messages[3].role";
+	// empty when the error is not about one field.
+	Field string
+	// Err is the cause.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Name)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ": line %d", e.Line)
+	} else if e.Record > 0 {
+		fmt.Fprintf(&b, ": record %d", e.Record)
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": field %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Import reads trajectories of the given format from r and calls emit with
+// each one, in source order. name is the file name; it appears in errors
+// and, for single-trajectory formats, its stem becomes the trajectory id.
+//
+// A record that cannot be imported stops Import with an *Error under Fail
+// and is counted and passed over under Skip. An error from emit or from ctx
+// always stops Import and is returned wrapped.
+func Import(ctx context.Context, format Format, name string, r io.Reader, emit func(columnar.Trajectory) error, opts Options) (Stats, error) {
+	var st Stats
+	switch opts.OnError {
+	case "", Fail, Skip:
+	default:
+		return st, fmt.Errorf("import %s: unknown error policy %q (want %q or %q)", name, opts.OnError, Fail, Skip)
+	}
+	if emit == nil {
+		return st, fmt.Errorf("import %s: nil emit function", name)
+	}
+	s := &session{ctx: ctx, name: name, emit: emit, opts: opts, stats: &st}
+	var err error
+	switch format {
+	case SWEAgent:
+		err = s.whole(r, convertSWEAgent)
+	case MiniSWEAgent:
+		err = s.whole(r, convertMiniSWEAgent)
+	case OpenAIChat:
+		err = s.lines(r, convertOpenAIChat)
+	// The native ATLAS JSONL format ("jsonl", columnar.Trajectory per line)
+	// is dispatched here by the columnar package's reader; add its case
+	// before default.
+	default:
+		return st, fmt.Errorf("import %s: unknown trajectory format %q", name, format)
+	}
+	return st, err
+}
+
+// converter turns one source record into a trajectory. A returned error is
+// a *fieldError or another description of what is wrong with the record.
+type converter func(rec record) (columnar.Trajectory, error)
+
+// record is one source record with the context needed to convert it.
+type record struct {
+	name   string // file name as given to Import
+	stem   string // file base name without its trajectory extensions
+	line   int    // 1-based line for JSONL records, 0 otherwise
+	number int    // 1-based record number for JSONL records, 0 otherwise
+	data   []byte // the record's JSON text
+}
+
+// session carries one Import call's state.
+type session struct {
+	ctx   context.Context
+	name  string
+	emit  func(columnar.Trajectory) error
+	opts  Options
+	stats *Stats
+}
+
+// handle converts rec, validates the result and emits it, applying the
+// error policy to a bad record.
+func (s *session) handle(rec record, conv converter) error {
+	t, err := conv(rec)
+	if err == nil {
+		if verr := t.Validate(); verr != nil {
+			err = fmt.Errorf("produced trajectory is invalid: %w", verr)
+		}
+	}
+	if err != nil {
+		return s.bad(s.recordError(rec, err))
+	}
+	if err := s.emit(t); err != nil {
+		return fmt.Errorf("import %s: emit trajectory %s: %w", s.name, t.TrajectoryID, err)
+	}
+	s.stats.Imported++
+	return nil
+}
+
+// bad applies the error policy to a record error.
+func (s *session) bad(e *Error) error {
+	if s.opts.OnError != Skip {
+		return e
+	}
+	s.stats.Skipped++
+	if len(s.stats.Errors) < maxKeptErrors {
+		s.stats.Errors = append(s.stats.Errors, e)
+	}
+	if s.opts.Logger != nil {
+		s.opts.Logger.WarnContext(s.ctx, "skipping trajectory record", "file", s.name, "error", e.Error())
+	}
+	return nil
+}
+
+// recordError wraps a conversion error with the record's position.
+func (s *session) recordError(rec record, err error) *Error {
+	e := &Error{Name: s.name, Line: rec.line, Record: rec.number, Err: err}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		e.Field = fe.path
+		e.Err = fe.err
+	}
+	return e
+}
+
+// whole reads r to its end as one JSON document holding one trajectory.
+func (s *session) whole(r io.Reader, conv converter) error {
+	if err := s.ctx.Err(); err != nil {
+		return fmt.Errorf("import %s: %w", s.name, err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("import %s: read: %w", s.name, err)
+	}
+	rec := record{name: s.name, stem: fileStem(s.name), data: data}
+	if serr := syntaxError(data); serr != nil {
+		return s.bad(serr.at(s.name, 0))
+	}
+	return s.handle(rec, conv)
+}
+
+// fileStem is name's base without directory and trajectory extensions.
+func fileStem(name string) string {
+	base := filepath.Base(name)
+	for _, ext := range []string{".traj.json", ".traj", ".jsonl", ".json"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) && len(base) > len(ext) {
+			return base[:len(base)-len(ext)]
+		}
+	}
+	return base
+}

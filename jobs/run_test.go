@@ -1,0 +1,264 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/internal/s3test"
+	"github.com/atlas-ai/atlas-learn/jobs"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func traj(i int) columnar.Trajectory {
+	return columnar.Trajectory{
+		SchemaVersion: columnar.SchemaVersion,
+		TrajectoryID:  fmt.Sprintf("t-%06d", i),
+		Task:          columnar.Task{ID: fmt.Sprint(i % 13), Description: "reverse a list", Domain: "list"},
+		Steps: []columnar.Step{
+			{Index: 0, Thought: "look", Action: "print(x)", ActionType: "python", Observation: "[1, 2]"},
+			{Index: 1, Thought: "solve", Action: "write", ActionType: "write_code", Code: fmt.Sprintf("def solve(x):\n    return x[::-1]  # %d\n", i)},
+		},
+		Outcome:   columnar.Outcome{Success: i%4 != 0, ExitStatus: "submitted"},
+		Solution:  columnar.Solution{Code: "def solve(x): return x[::-1]", Language: "python"},
+		CreatedAt: time.Date(2026, 11, 1+i%3, 0, 0, 0, 0, time.UTC),
+	}
+}
+
+// makeInput writes files Hive-partitioned Parquet files of per rows each.
+func makeInput(t *testing.T, b storage.Bucket, files, per int) {
+	t.Helper()
+	ctx := context.Background()
+	for f := 0; f < files; f++ {
+		w, err := b.NewWriter(ctx, fmt.Sprintf("dt=2026-11-%02d/part-%05d.parquet", f%3+1, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw, _ := columnar.NewWriter[columnar.Trajectory](w, columnar.WriterOptions{RowGroupRows: 100})
+		rows := make([]columnar.Trajectory, per)
+		for i := range rows {
+			rows[i] = traj(f*per + i)
+		}
+		if err := pw.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := pw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func config(t *testing.T, in, out string) jobs.Config {
+	t.Helper()
+	cfg, err := jobs.LoadConfig("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Input, cfg.Output = in, out
+	return cfg
+}
+
+// dataFiles maps relative path to content for every file under dir except
+// the manifest.
+func dataFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || info.Name() == columnar.RunManifest {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[rel], _ = os.ReadFile(p)
+		return nil
+	})
+	return out
+}
+
+func TestRunDeterministicAcrossWorkers(t *testing.T) {
+	in := t.TempDir()
+	b, _ := storage.NewLocal(in)
+	makeInput(t, b, 6, 250)
+	var results []map[string][]byte
+	var manifests []*columnar.Manifest
+	for _, workers := range []int{1, 2, 8} {
+		out := t.TempDir()
+		cfg := config(t, in, out)
+		cfg.Workers = workers
+		cfg.Parquet.RowsPerFile = 100
+		res, err := jobs.Run(context.Background(), cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Manifest.Counters["rows_read"]; got != 1500 {
+			t.Fatalf("rows_read = %d", got)
+		}
+		results = append(results, dataFiles(t, filepath.Join(out, res.RunDir)))
+		manifests = append(manifests, res.Manifest)
+	}
+	if len(results[0]) != 6*3 {
+		t.Fatalf("%d data files, want 18 (6 inputs x 3 parts)", len(results[0]))
+	}
+	for i := 1; i < len(results); i++ {
+		if len(results[i]) != len(results[0]) {
+			t.Fatalf("worker counts gave different file sets")
+		}
+		for p, data := range results[0] {
+			if !bytes.Equal(results[i][p], data) {
+				t.Fatalf("%s differs between worker counts", p)
+			}
+		}
+		a, b := *manifests[0], *manifests[i]
+		a.Run, b.Run = columnar.RunInfo{}, columnar.RunInfo{}
+		a.Config, b.Config = nil, nil
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			t.Fatalf("manifests differ beyond run-time fields:\n%s\n%s", ja, jb)
+		}
+	}
+	// The run's output is itself a readable dataset.
+	insp, err := jobs.Inspect(context.Background(), filepath.Join(t.TempDir(), "nope"), storage.S3Config{})
+	if err == nil || !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("inspect of an empty location: %v %+v", err, insp)
+	}
+}
+
+func TestRunBadRecords(t *testing.T) {
+	in := t.TempDir()
+	b, _ := storage.NewLocal(in)
+	makeInput(t, b, 1, 10)
+	good, _ := json.Marshal(traj(99))
+	bad := traj(100)
+	bad.Steps[1].Index = 7
+	badLine, _ := json.Marshal(bad)
+	os.WriteFile(filepath.Join(in, "extra.jsonl"), []byte(string(good)+"\n{\"trajectory_id\": [1]}\n"+string(badLine)+"\n"), 0o644)
+
+	t.Run("fail", func(t *testing.T) {
+		out := t.TempDir()
+		_, err := jobs.Run(context.Background(), config(t, in, out), quiet())
+		if err == nil || !strings.Contains(err.Error(), "extra.jsonl: line 2: field trajectory_id") || !strings.Contains(err.Error(), "nothing committed") {
+			t.Fatalf("err = %v", err)
+		}
+		if files := dataFiles(t, out); len(files) != 0 {
+			t.Fatalf("a failed run left files: %v", files)
+		}
+	})
+	t.Run("skip", func(t *testing.T) {
+		out := t.TempDir()
+		cfg := config(t, in, out)
+		cfg.OnError = columnar.OnErrorSkip
+		res, err := jobs.Run(context.Background(), cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Manifest.Counters["rows_skipped"] != 2 || res.Manifest.Counters["rows_read"] != 11 {
+			t.Fatalf("counters = %v", res.Manifest.Counters)
+		}
+	})
+}
+
+// stopAfter wraps a bucket and stops the server when the n-th object write
+// starts: a crash in the middle of the run's writes.
+type stopAfter struct {
+	storage.Bucket
+	n    *atomic.Int32
+	stop func()
+}
+
+func (s stopAfter) NewWriter(ctx context.Context, key string) (storage.Writer, error) {
+	if s.n.Add(-1) == 0 {
+		s.stop()
+	}
+	return s.Bucket.NewWriter(ctx, key)
+}
+
+func TestRunS3WithServerCrash(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "traj")
+	srv.CreateBucket(t, "atlas")
+	ctx := s3test.WaitCtx(t)
+	s3cfg := storage.S3Config{Endpoint: srv.Endpoint, PathStyle: true, MaxAttempts: 1}
+	inB, err := storage.Open(ctx, "s3://traj/raw", s3cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeInput(t, inB, 5, 200)
+
+	// The crash run reads local files, so that what fails is the write.
+	localIn := t.TempDir()
+	lb, _ := storage.NewLocal(localIn)
+	makeInput(t, lb, 5, 200)
+	cfg := config(t, localIn, "s3://atlas/nightly")
+	cfg.S3 = s3cfg
+	cfg.Workers = 1
+	var n atomic.Int32
+	n.Store(3)
+	crashing := func(ctx context.Context, uri string, c storage.S3Config) (storage.Bucket, error) {
+		b, err := storage.Open(ctx, uri, c)
+		if err != nil || !strings.HasPrefix(uri, "s3://atlas") {
+			return b, err
+		}
+		return stopAfter{Bucket: b, n: &n, stop: srv.Stop}, nil
+	}
+	_, err = jobs.RunWith(ctx, cfg, quiet(), crashing)
+	if err == nil || !strings.Contains(err.Error(), "nothing committed") || !strings.Contains(err.Error(), "endpoint unreachable") {
+		t.Fatalf("run with the server stopped mid-write: %v", err)
+	}
+	t.Logf("crash run: %v", err)
+	if strings.Contains(err.Error(), s3test.SecretKey) {
+		t.Fatal("the secret key leaked into an error")
+	}
+	srv.Restart(t)
+	outB, err := storage.Open(ctx, "s3://atlas/nightly", s3cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifests, err := storage.List(ctx, outB, "runs/", func(k string) bool { return strings.HasSuffix(k, columnar.RunManifest) })
+	if err != nil || len(manifests) != 0 {
+		t.Fatalf("after the crash: manifests %v, %v", manifests, err)
+	}
+
+	res, err := jobs.Run(ctx, cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Counters["rows_read"] != 1000 {
+		t.Fatalf("counters %v", res.Manifest.Counters)
+	}
+	// And S3 to S3, the nightly set-up.
+	cfg.Input = "s3://traj/raw"
+	res, err = jobs.Run(ctx, cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Counters["rows_read"] != 1000 {
+		t.Fatalf("counters %v", res.Manifest.Counters)
+	}
+	insp, err := jobs.Inspect(ctx, "s3://atlas/nightly/"+res.RunDir, s3cfg)
+	if err != nil || insp.Rows != 1000 || insp.Successes != 750 || len(insp.Partitions) != 3 {
+		t.Fatalf("inspect = %+v, %v", insp, err)
+	}
+	raw, err := storage.Get(ctx, outB, res.RunDir+"/"+columnar.RunManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(s3test.SecretKey)) || bytes.Contains(raw, []byte(s3test.AccessKey)) {
+		t.Fatal("credentials in the manifest")
+	}
+}
