@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,6 +137,6 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		_ = c.Abort(ctx)
 		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
 	}
-	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", storage.Join(storage.Redact(cfg.Output), runDir, columnar.RunManifest))
+	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", strings.TrimSuffix(storage.Redact(cfg.Output), "/")+"/"+storage.Join(runDir, columnar.RunManifest))
 	return &Result{RunDir: runDir, Manifest: m}, nil
 }

@@ -196,6 +196,11 @@ func (w *localWriter) Close() error {
 		return nil
 	}
 	w.done = true
+	if err := w.f.Chmod(0o644); err != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		return w.l.wrap("write", w.key, err)
+	}
 	if err := w.f.Sync(); err != nil {
 		w.f.Close()
 		os.Remove(w.f.Name())
