@@ -3,27 +3,26 @@ package columnar_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/internal/trajgen"
 )
 
-// benchFile is 20,000 trajectories written the way the job writes them.
+// benchFile is 20,000 generated trajectories (internal/trajgen: tasks,
+// steps with code and test output, successes and failures) written the way
+// the job writes them.
 func benchFile(b *testing.B) []byte {
 	b.Helper()
-	rows := make([]columnar.Trajectory, 20000)
-	for i := range rows {
-		rows[i] = sample(i)
-		// Realistic step sizes: a few hundred bytes of code and output.
-		for j := range rows[i].Steps {
-			st := &rows[i].Steps[j]
-			st.Code += fmt.Sprintf("def helper_%d(xs):\n    out = []\n    for x in xs:\n        if x %% %d == 0:\n            out.append(x * %d)\n    return out\n", i%97, j+2, i%13)
-			st.Observation += fmt.Sprintf("Running tests...\ntest_%d passed in 0.%03ds\nTraceback (most recent call last):\n  File \"solution.py\", line %d, in solve\nIndexError: list index out of range\n", j, i%1000, j+3)
-		}
+	cfg := trajgen.DefaultConfig()
+	cfg.N = 20000
+	rows := make([]columnar.Trajectory, 0, cfg.N)
+	err := trajgen.Generate(context.Background(), cfg, func(t columnar.Trajectory) error { rows = append(rows, t); return nil })
+	if err != nil {
+		b.Fatal(err)
 	}
 	return writeParquet(b, rows, columnar.WriterOptions{})
 }

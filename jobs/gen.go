@@ -95,7 +95,9 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 				if t.Outcome.Success {
 					successes++
 				}
-				if err := sink.Write(ectx, t); err != nil {
+				// The sink outlives the group (it is closed after Wait), so its
+				// writers get ctx, not the group's context.
+				if err := sink.Write(ctx, t); err != nil {
 					return err
 				}
 			}
