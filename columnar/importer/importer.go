@@ -40,6 +40,7 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,12 +106,18 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown trajectory format %q (known: swe-agent, mini-swe-agent, openai-chat)", s)
+	names := make([]string, 0, len(Formats()))
+	for _, f := range Formats() {
+		names = append(names, string(f))
+	}
+	return "", fmt.Errorf("unknown trajectory format %q (known: %s)", s, strings.Join(names, ", "))
 }
 
 // FormatFromName guesses a file's format from its name alone: ".traj" is
 // SWE-agent, ".traj.json" mini-swe-agent and ".jsonl" OpenAI-chat. It
-// reports false when the name says nothing.
+// reports false when the name says nothing. The native ATLAS JSONL format
+// shares the ".jsonl" extension, so a caller that may see both should name
+// the format explicitly.
 func FormatFromName(name string) (Format, bool) {
 	base := strings.ToLower(filepath.Base(name))
 	switch {
@@ -222,9 +229,10 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 		err = s.whole(r, convertMiniSWEAgent)
 	case OpenAIChat:
 		err = s.lines(r, convertOpenAIChat)
-	// The native ATLAS JSONL format ("jsonl", columnar.Trajectory per line)
-	// is dispatched here by the columnar package's reader; add its case
-	// before default.
+	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
+	// foreign format: callers read it with columnar.ReadJSONL (see
+	// jobs.importFile). Should it move behind this dispatcher, its case
+	// goes here, with a constant beside SWEAgent and an entry in Formats.
 	default:
 		return st, fmt.Errorf("import %s: unknown trajectory format %q", name, format)
 	}
@@ -307,9 +315,10 @@ func (s *session) whole(r io.Reader, conv converter) error {
 	if err != nil {
 		return fmt.Errorf("import %s: read: %w", s.name, err)
 	}
+	data = bytes.TrimPrefix(data, utf8BOM)
 	rec := record{name: s.name, stem: fileStem(s.name), data: data}
 	if serr := syntaxError(data); serr != nil {
-		return s.bad(serr.at(s.name, 0))
+		return s.bad(serr.at(s.name, 0, 0))
 	}
 	return s.handle(rec, conv)
 }

@@ -14,13 +14,18 @@ import (
 )
 
 // fieldError is a problem with one field of a record; path is like
-// "messages[3].role".
+// "messages[3].role", or empty for the record as a whole.
 type fieldError struct {
 	path string
 	err  error
 }
 
-func (e *fieldError) Error() string { return "field " + e.path + ": " + e.err.Error() }
+func (e *fieldError) Error() string {
+	if e.path == "" {
+		return e.err.Error()
+	}
+	return "field " + e.path + ": " + e.err.Error()
+}
 
 func (e *fieldError) Unwrap() error { return e.err }
 
@@ -77,21 +82,13 @@ type object struct {
 // decodeObject decodes raw, which must be a JSON object, found at path.
 func decodeObject(path string, raw json.RawMessage) (*object, error) {
 	if k := jsonKind(raw); k != "object" {
-		return nil, fieldErrorf(pathOrRecord(path), "expected an object, got %s", k)
+		return nil, fieldErrorf(path, "expected an object, got %s", k)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fieldErrorf(pathOrRecord(path), "%w", err)
+		return nil, fieldErrorf(path, "%w", err)
 	}
 	return &object{path: path, fields: m, consumed: map[string]bool{}}, nil
-}
-
-// pathOrRecord names the top of a record in errors.
-func pathOrRecord(path string) string {
-	if path == "" {
-		return "(record)"
-	}
-	return path
 }
 
 // has reports whether key is present with a non-null value.
@@ -221,11 +218,11 @@ func (o *object) object(key string) (*object, error) {
 // decodeList decodes raw, which must be a JSON list, found at path.
 func decodeList(path string, raw json.RawMessage) ([]json.RawMessage, error) {
 	if k := jsonKind(raw); k != "list" {
-		return nil, fieldErrorf(pathOrRecord(path), "expected a list, got %s", k)
+		return nil, fieldErrorf(path, "expected a list, got %s", k)
 	}
 	var l []json.RawMessage
 	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, fieldErrorf(pathOrRecord(path), "%w", err)
+		return nil, fieldErrorf(path, "%w", err)
 	}
 	return l, nil
 }
@@ -373,12 +370,13 @@ type jsonSyntax struct {
 }
 
 // at makes the record error; line, when positive, is the line the document
-// starts on (JSONL), else the line is computed from the offset.
-func (s *jsonSyntax) at(name string, line int) *Error {
+// starts on (JSONL), else the line is computed from the offset. number is
+// the record's number in a JSONL file, 0 otherwise.
+func (s *jsonSyntax) at(name string, line, number int) *Error {
 	if line == 0 {
 		line = s.line
 	}
-	return &Error{Name: name, Line: line, Err: fmt.Errorf("invalid JSON: %w", s.err)}
+	return &Error{Name: name, Line: line, Record: number, Err: fmt.Errorf("invalid JSON: %w", s.err)}
 }
 
 // syntaxError checks that data is one well-formed JSON value.
@@ -422,7 +420,7 @@ func (s *session) lines(r io.Reader, conv converter) error {
 			if len(trimmed) > 0 {
 				recNo++
 				if serr := syntaxError(trimmed); serr != nil {
-					if err := s.bad(serr.at(s.name, lineNo)); err != nil {
+					if err := s.bad(serr.at(s.name, lineNo, recNo)); err != nil {
 						return err
 					}
 				} else {

@@ -62,7 +62,7 @@ func convertMiniSWEAgent(rec record) (columnar.Trajectory, error) {
 		top.consume("instance_id")
 		x.addSource(top.rest())
 	default:
-		return t, fieldErrorf("(record)", "expected an object or a list of messages, got %s", k)
+		return t, fieldErrorf("", "expected an object or a list of messages, got %s", k)
 	}
 
 	msgs, err := parseMessages(msgPath, msgsRaw)
