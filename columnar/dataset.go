@@ -2,9 +2,13 @@ package columnar
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
@@ -22,6 +26,9 @@ type SourceFile struct {
 	Format string
 	// Partition is the Hive-style partition path ("dt=2026-11-24"), or "".
 	Partition string
+	// ContentID identifies the file's content: the manifest's sha256, the
+	// store's ETag, or "" when neither is known (see Source.Identify).
+	ContentID string
 }
 
 // Source is an input dataset: the data files under a root, in a stable
@@ -72,37 +79,34 @@ func PartitionOf(rel string) string {
 // OpenSource finds the data files of the dataset under root. A dataset
 // with a manifest is read exactly as the manifest lists it; otherwise every
 // .parquet and .jsonl file under root is read, recursively, in key order,
-// skipping paths with a segment that starts with "_" or ".". A root that is
-// itself a data file is read alone.
+// skipping paths with a segment that starts with "_" or "." — except that a
+// sub-directory holding a manifest (a committed dataset or run) contributes
+// exactly its manifest's trajectory files, never leftovers beside them. A
+// root that is itself a data file is read alone.
 func OpenSource(ctx context.Context, b storage.BucketReader, root string) (*Source, error) {
 	root = strings.Trim(root, "/")
 	src := &Source{Bucket: b, Root: root}
+	where := locationName(b, root)
 	if root != "" && FormatOf(root) != "" {
 		info, err := b.Stat(ctx, root)
 		if err != nil {
 			return nil, err
 		}
-		src.Files = []SourceFile{{Key: root, Rel: path.Base(root), Size: info.Size, Format: FormatOf(root)}}
+		src.Files = []SourceFile{{Key: root, Rel: path.Base(root), Size: info.Size, Format: FormatOf(root), ContentID: etagID(info.ETag)}}
 		return src, nil
 	}
-	m, err := ReadManifest(ctx, b, storage.Join(root, DatasetManifest))
-	if errors.Is(err, storage.ErrNotFound) {
-		// A run directory: its manifest names the run's datasets.
-		m, err = ReadManifest(ctx, b, storage.Join(root, RunManifest))
-	}
-	if err == nil {
-		src.Manifest = m
-		d := m.Dataset(TrajectoriesDataset)
-		if d == nil {
-			return nil, fmt.Errorf("%s: the manifest has no %q dataset", storage.Join(b.Name(), root), TrajectoriesDataset)
-		}
-		for _, f := range d.Files {
-			src.Files = append(src.Files, SourceFile{Key: storage.Join(root, f.Path), Rel: f.Path, Size: f.Bytes, Format: FormatOf(f.Path), Partition: f.Partition})
-		}
-		return src, nil
-	}
-	if !errors.Is(err, storage.ErrNotFound) {
+	m, err := readAnyManifest(ctx, b, root)
+	if err != nil {
 		return nil, err
+	}
+	if m != nil {
+		src.Manifest = m
+		files, err := manifestFiles(m, root, where)
+		if err != nil {
+			return nil, err
+		}
+		src.Files = files
+		return src, nil
 	}
 	prefix := root
 	if prefix != "" {
@@ -112,17 +116,119 @@ func OpenSource(ctx context.Context, b storage.BucketReader, root string) (*Sour
 	if err != nil {
 		return nil, err
 	}
+	// Directories governed by a manifest, deepest first wins by prefix.
+	var governed []string
 	for _, o := range objs {
 		rel := strings.TrimPrefix(o.Key, prefix)
-		if hidden(rel) || FormatOf(rel) == "" {
+		base := path.Base(rel)
+		if (base == DatasetManifest || base == RunManifest) && rel != base && !hidden(path.Dir(rel)) {
+			governed = append(governed, path.Dir(rel))
+		}
+	}
+	underManifest := func(rel string) bool {
+		for _, d := range governed {
+			if strings.HasPrefix(rel, d+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, prefix)
+		if hidden(rel) || FormatOf(rel) == "" || underManifest(rel) {
 			continue
 		}
-		src.Files = append(src.Files, SourceFile{Key: o.Key, Rel: rel, Size: o.Size, Format: FormatOf(rel), Partition: PartitionOf(rel)})
+		src.Files = append(src.Files, SourceFile{Key: o.Key, Rel: rel, Size: o.Size, Format: FormatOf(rel), Partition: PartitionOf(rel), ContentID: etagID(o.ETag)})
 	}
+	for _, d := range governed {
+		sub := storage.Join(root, d)
+		m, err := readAnyManifest(ctx, b, sub)
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			continue
+		}
+		files, err := manifestFiles(m, sub, locationName(b, sub))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			f.Rel = storage.Join(d, f.Rel)
+			src.Files = append(src.Files, f)
+		}
+	}
+	sort.Slice(src.Files, func(i, j int) bool { return src.Files[i].Key < src.Files[j].Key })
 	if len(src.Files) == 0 {
-		return nil, fmt.Errorf("%s: no .parquet or .jsonl files found: %w", storage.Join(b.Name(), root), storage.ErrNotFound)
+		return nil, fmt.Errorf("%s: no .parquet or .jsonl files found: %w", where, storage.ErrNotFound)
 	}
 	return src, nil
+}
+
+// readAnyManifest reads dir's dataset manifest, else its run manifest;
+// nil when it has neither.
+func readAnyManifest(ctx context.Context, b storage.BucketReader, dir string) (*Manifest, error) {
+	for _, name := range []string{DatasetManifest, RunManifest} {
+		m, err := ReadManifest(ctx, b, storage.Join(dir, name))
+		if err == nil {
+			return m, nil
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+func manifestFiles(m *Manifest, dir, where string) ([]SourceFile, error) {
+	d := m.Dataset(TrajectoriesDataset)
+	if d == nil {
+		return nil, fmt.Errorf("%s: the manifest has no %q dataset", where, TrajectoriesDataset)
+	}
+	var out []SourceFile
+	for _, f := range d.Files {
+		out = append(out, SourceFile{Key: storage.Join(dir, f.Path), Rel: f.Path, Size: f.Bytes, Format: FormatOf(f.Path), Partition: f.Partition, ContentID: "sha256:" + f.SHA256})
+	}
+	return out, nil
+}
+
+func etagID(etag string) string {
+	if etag == "" {
+		return ""
+	}
+	return "etag:" + etag
+}
+
+// locationName is a location for messages: the store's name and a key.
+func locationName(b storage.BucketReader, key string) string {
+	if key == "" {
+		return b.Name()
+	}
+	return strings.TrimSuffix(b.Name(), "/") + "/" + key
+}
+
+// Identify fills in the ContentID of files that lack one by hashing their
+// content (sha256), so that a fingerprint over the source changes whenever
+// any byte of the input does.
+func (s *Source) Identify(ctx context.Context) error {
+	for i := range s.Files {
+		f := &s.Files[i]
+		if f.ContentID != "" {
+			continue
+		}
+		r, err := s.Bucket.GetRange(ctx, f.Key, 0, -1)
+		if err != nil {
+			return err
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", locationName(s.Bucket, f.Key), err)
+		}
+		f.ContentID = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	}
+	return nil
 }
 
 // ScanStats counts what a scan saw.
@@ -147,7 +253,7 @@ type Position struct {
 // over under OnErrorSkip.
 func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, opts ReadOptions, policy OnError, onBad func(*RecordError), fn func(rec *T, pos Position) error) (ScanStats, error) {
 	var st ScanStats
-	name := strings.TrimSuffix(b.Name(), "/") + "/" + f.Key
+	name := locationName(b, f.Key)
 	bad := func(re *RecordError) error {
 		if policy != OnErrorSkip {
 			return re
@@ -191,6 +297,7 @@ func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, 
 		defer r.Close()
 		err = ReadJSONL(ctx, r, name, policy, func(re *RecordError) { _ = bad(re) }, func(rec *T, line int64) error {
 			if t, ok := any(rec).(*Trajectory); ok {
+				t.Normalize()
 				if err := t.Validate(); err != nil {
 					return bad(&RecordError{File: name, Line: line, Err: err})
 				}

@@ -83,12 +83,10 @@ func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnEr
 			}
 			continue
 		}
+		// The callback's errors are its own (a bad record it found, a
+		// failed write): they pass through as they are.
 		if err := fn(&rec, line); err != nil {
-			var re *RecordError
-			if errors.As(err, &re) || errors.Is(err, context.Canceled) {
-				return err
-			}
-			return &RecordError{File: name, Line: line, Row: -1, Err: err}
+			return err
 		}
 	}
 	if err := sc.Err(); err != nil {

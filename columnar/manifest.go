@@ -1,6 +1,7 @@
 package columnar
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -135,10 +136,12 @@ type Committer struct {
 	manifestName string
 	old          *Manifest
 
-	mu      sync.Mutex
-	files   map[string][]FileEntry
-	formats map[string]string
-	written []string
+	mu         sync.Mutex
+	committed  bool
+	cleanupErr error
+	files      map[string][]FileEntry
+	formats    map[string]string
+	written    []string
 }
 
 // NewCommitter prepares an output under root (a key prefix of b, "" for
@@ -238,9 +241,23 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	if err := storage.Put(ctx, c.b, c.key(c.manifestName), append(data, '\n')); err != nil {
-		return fmt.Errorf("committing the manifest: %w", err)
+	data = append(data, '\n')
+	if err := storage.Put(ctx, c.b, c.key(c.manifestName), data); err != nil {
+		// The outcome of a failed PUT can be unknown (a timeout after the
+		// server stored it): look before declaring the commit failed.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		got, rerr := storage.Get(rctx, c.b, c.key(c.manifestName))
+		cancel()
+		if rerr != nil || !bytes.Equal(got, data) {
+			return fmt.Errorf("committing the manifest: %w", err)
+		}
 	}
+	c.mu.Lock()
+	c.committed = true
+	c.mu.Unlock()
+	// Committed. From here on nothing may fail the commit: deleting the
+	// files only the previous manifest named is clean-up, and its errors
+	// are kept for CleanupErr, not returned.
 	if c.old != nil {
 		keep := map[string]bool{}
 		for _, d := range m.Datasets {
@@ -248,23 +265,39 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 				keep[f.Path] = true
 			}
 		}
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		var errs []error
 		for _, d := range c.old.Datasets {
 			for _, f := range d.Files {
 				if !keep[f.Path] {
-					if err := c.b.Delete(ctx, c.key(f.Path)); err != nil {
-						return fmt.Errorf("committed, but removing a replaced file failed: %w", err)
+					if err := c.b.Delete(dctx, c.key(f.Path)); err != nil {
+						errs = append(errs, err)
 					}
 				}
 			}
 		}
+		c.cleanupErr = errors.Join(errs...)
 	}
 	return nil
 }
 
+// CleanupErr reports files of the previous output that Commit could not
+// delete after committing: they are unreferenced (readers ignore them) and
+// can be removed by hand. Nil when clean-up succeeded.
+func (c *Committer) CleanupErr() error { return c.cleanupErr }
+
 // Abort deletes the files this attempt wrote that the previous manifest
 // does not name. Best effort: it uses a fresh context so that it still
-// runs after cancellation, and returns the first error.
+// runs after cancellation, and returns the first error. After a successful
+// Commit it does nothing: committed files are never deleted.
 func (c *Committer) Abort(ctx context.Context) error {
+	c.mu.Lock()
+	done := c.committed
+	c.mu.Unlock()
+	if done {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	keep := map[string]bool{}

@@ -123,9 +123,14 @@ func (o ReadOptions) withDefaults() ReadOptions {
 // errors.
 func ReadParquet[T any](ctx context.Context, r io.ReaderAt, size int64, name string, opts ReadOptions, fn func(batch []T, firstRow int64) error) (err error) {
 	opts = opts.withDefaults()
+	inCallback := false
 	defer func() {
-		// parquet-go can panic on some corrupt inputs: report, don't crash.
+		// parquet-go can panic on some corrupt inputs: report, don't
+		// crash. A panic in the caller's callback is not ours to hide.
 		if p := recover(); p != nil {
+			if inCallback {
+				panic(p)
+			}
 			err = fmt.Errorf("%s: corrupt Parquet file: %v", name, p)
 		}
 	}()
@@ -155,7 +160,10 @@ func ReadParquet[T any](ctx context.Context, r io.ReaderAt, size int64, name str
 			clear(batch)
 			n, rerr := rr.Read(batch)
 			if n > 0 {
-				if err := fn(batch[:n], row); err != nil {
+				inCallback = true
+				err := fn(batch[:n], row)
+				inCallback = false
+				if err != nil {
 					rr.Close()
 					return err
 				}

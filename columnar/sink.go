@@ -67,6 +67,10 @@ const sinkBatch = 256
 
 // Write adds one trajectory.
 func (s *Sink) Write(ctx context.Context, t Trajectory) error {
+	t.Normalize()
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("trajectory %q: %w", t.TrajectoryID, err)
+	}
 	part := ""
 	if s.opts.Partition != nil {
 		part = s.opts.Partition(&t)
@@ -124,6 +128,9 @@ func (s *Sink) open(ctx context.Context, part string, p *sinkPart) error {
 }
 
 func (p *sinkPart) flush() error {
+	if p.pw == nil {
+		return nil
+	}
 	if len(p.buf) == 0 {
 		return nil
 	}
@@ -154,6 +161,7 @@ func (s *Sink) closePart(p *sinkPart) error {
 	if err := p.fw.Close(); err != nil {
 		return err
 	}
+	p.pw, p.fw = nil, nil
 	if p.jw != nil {
 		if err := p.jw.Close(); err != nil {
 			return err
@@ -163,7 +171,7 @@ func (s *Sink) closePart(p *sinkPart) error {
 			return err
 		}
 	}
-	p.pw, p.fw, p.jw, p.jfw = nil, nil, nil, nil
+	p.jw, p.jfw = nil, nil
 	p.index++
 	return nil
 }
@@ -177,6 +185,7 @@ func (s *Sink) Close() error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if err := s.closePart(s.parts[k]); err != nil {
+			s.Abort()
 			return err
 		}
 	}

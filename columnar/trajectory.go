@@ -85,6 +85,9 @@ func (t *Trajectory) Validate() error {
 	if t.TrajectoryID == "" {
 		return fmt.Errorf("field trajectory_id: empty")
 	}
+	if t.CreatedAt.Before(minCreatedAt) || !t.CreatedAt.Before(maxCreatedAt) {
+		return fmt.Errorf("field created_at: %s is outside %s..%s", t.CreatedAt.Format(time.RFC3339), minCreatedAt.Format("2006-01-02"), maxCreatedAt.Format("2006-01-02"))
+	}
 	for i, s := range t.Steps {
 		if int(s.Index) != i {
 			return fmt.Errorf("field steps[%d].index: got %d, want %d", i, s.Index, i)
@@ -97,6 +100,28 @@ func (t *Trajectory) Validate() error {
 		return fmt.Errorf("field task.input: not valid JSON")
 	}
 	return nil
+}
+
+// The range of created_at: from the Unix epoch (the value for "unknown")
+// to the end of Parquet's nanosecond timestamps, which readers may convert
+// to.
+var (
+	minCreatedAt = time.Unix(0, 0).UTC()
+	maxCreatedAt = time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC)
+)
+
+// Normalize puts t in the canonical form every writer stores: created_at
+// in UTC at millisecond precision, the Unix epoch when unknown (zero), and
+// the schema version set when missing. Reading a normalized trajectory back
+// from Parquet or JSONL gives it unchanged.
+func (t *Trajectory) Normalize() {
+	if t.SchemaVersion == 0 {
+		t.SchemaVersion = SchemaVersion
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = minCreatedAt
+	}
+	t.CreatedAt = t.CreatedAt.UTC().Truncate(time.Millisecond)
 }
 
 // SchemaVersionError reports a record or file written with a schema version

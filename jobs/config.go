@@ -124,6 +124,18 @@ func (c *Config) Set(key, v string) error {
 		c.S3.PathStyle, err = strconv.ParseBool(v)
 	case "s3.request_timeout":
 		c.S3.RequestTimeout, err = time.ParseDuration(v)
+	case "s3.max_attempts":
+		c.S3.MaxAttempts, err = strconv.Atoi(v)
+	case "s3.part_size_mib":
+		c.S3.PartSizeMiB, err = strconv.Atoi(v)
+	case "parquet.row_group_rows":
+		c.Parquet.RowGroupRows, err = strconv.ParseInt(v, 10, 64)
+	case "parquet.zstd_level":
+		c.Parquet.ZstdLevel, err = strconv.Atoi(v)
+	case "parquet.rows_per_file":
+		c.Parquet.RowsPerFile, err = strconv.ParseInt(v, 10, 64)
+	case "parquet.jsonl":
+		c.Parquet.JSONL, err = strconv.ParseBool(v)
 	case "log.level":
 		c.Log.Level = v
 	case "log.format":
@@ -171,4 +183,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log.format: want text or json, got %q", c.Log.Format)
 	}
 	return nil
+}
+
+// Redacted is c with user info and query parameters removed from every
+// location, for manifests and logs. (Credentials are never configuration;
+// this guards against a URL that carries them anyway.)
+func (c Config) Redacted() Config {
+	c.Input = storage.Redact(c.Input)
+	c.Output = storage.Redact(c.Output)
+	c.S3.Endpoint = storage.Redact(c.S3.Endpoint)
+	return c
 }

@@ -110,6 +110,7 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
 	}
 	if err := sink.Close(); err != nil {
+		sink.Abort()
 		_ = c.Abort(ctx)
 		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
 	}
@@ -123,6 +124,9 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 	if err := c.Commit(ctx, m); err != nil {
 		_ = c.Abort(ctx)
 		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
+	}
+	if err := c.CleanupErr(); err != nil {
+		log.Warn("committed; some replaced files could not be deleted (readers ignore them)", "error", err)
 	}
 	log.Info("generated", "trajectories", opts.Gen.N, "successes", successes, "output", storage.Redact(opts.Output), "elapsed_ms", m.Run.ElapsedMS)
 	return m, nil

@@ -115,6 +115,9 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	if err := c.Commit(ctx, m); err != nil {
 		return fail(err)
 	}
+	if err := c.CleanupErr(); err != nil {
+		log.Warn("committed; some replaced files could not be deleted (readers ignore them)", "error", err)
+	}
 	return m, nil
 }
 
@@ -128,6 +131,7 @@ func importFile(ctx context.Context, format importer.Format, opts ImportOptions,
 		err := columnar.ReadJSONL(ctx, f, name, opts.OnError,
 			func(re *columnar.RecordError) { skipped++; log.Warn("skipping bad record", "error", re.Error()) },
 			func(t *columnar.Trajectory, line int64) error {
+				t.Normalize()
 				if err := t.Validate(); err != nil {
 					re := &columnar.RecordError{File: name, Line: line, Err: err}
 					if opts.OnError != columnar.OnErrorSkip {

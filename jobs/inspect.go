@@ -34,12 +34,12 @@ type inspectRow struct {
 
 // Inspect reads the outcomes of every trajectory under uri.
 func Inspect(ctx context.Context, uri string, s3 storage.S3Config) (*Inspection, error) {
-	b, err := storage.Open(ctx, uri, s3)
+	b, root, err := storage.OpenInput(ctx, uri, s3)
 	if err != nil {
 		return nil, err
 	}
 	defer b.Close()
-	src, err := columnar.OpenSource(ctx, b, "")
+	src, err := columnar.OpenSource(ctx, b, root)
 	if err != nil {
 		return nil, err
 	}

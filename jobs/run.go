@@ -31,29 +31,39 @@ type Result struct {
 // output part file(s) i, so the outputs do not depend on the worker count.
 // Nothing is visible to readers until the manifest, written last, exists.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
-	return RunWith(ctx, cfg, log, storage.Open)
+	return RunWith(ctx, cfg, log, nil)
 }
 
 // Opener opens a storage location; storage.Open is the one the job uses.
 type Opener func(ctx context.Context, uri string, cfg storage.S3Config) (storage.Bucket, error)
 
-// RunWith is Run with the storage opener given: tests use it to wrap the
-// buckets (for example, to stop the server in the middle of a write).
+// RunWith is Run with the storage opener given (nil: storage.OpenInput for
+// the input, storage.Open for the output): tests use it to wrap the
+// buckets, for example to stop the server in the middle of a write.
 func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	started := time.Now().UTC()
-	in, err := open(ctx, cfg.Input, cfg.S3)
+	in, root, err := openInput(ctx, cfg.Input, cfg.S3, open)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	defer in.Close()
-	src, err := columnar.OpenSource(ctx, in, "")
+	src, err := columnar.OpenSource(ctx, in, root)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
-	out, err := open(ctx, cfg.Output, cfg.S3)
+	// Content identities (manifest checksums, ETags, or hashes of local
+	// files) make the fingerprint change whenever any input byte does.
+	if err := src.Identify(ctx); err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	openOut := open
+	if openOut == nil {
+		openOut = storage.Open
+	}
+	out, err := openOut(ctx, cfg.Output, cfg.S3)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
@@ -61,11 +71,10 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 
 	// The fingerprint covers what determines the outputs: the input listing
 	// and the settings that shape the data files.
-	var inputs []columnar.InputEntry
+	var listing []byte
 	for _, f := range src.Files {
-		inputs = append(inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size})
+		listing = fmt.Appendf(listing, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
 	}
-	listing, _ := json.Marshal(inputs)
 	shape, _ := json.Marshal(struct {
 		OnError columnar.OnError
 		Parquet ParquetConfig
@@ -112,7 +121,11 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 				return err
 			}
 			counts[i] = st
-			return sink.Close()
+			if err := sink.Close(); err != nil {
+				sink.Abort()
+				return err
+			}
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -130,13 +143,35 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		m.Counters["successes"] += successes[i]
 	}
 	m.Counters["files_read"] = int64(len(src.Files))
-	m.Config, _ = json.Marshal(cfg)
+	m.Config, _ = json.Marshal(cfg.Redacted())
 	finished := time.Now().UTC()
 	m.Run = columnar.RunInfo{ID: runID, Command: "run", Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
 	if err := c.Commit(ctx, m); err != nil {
 		_ = c.Abort(ctx)
 		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
 	}
+	if err := c.CleanupErr(); err != nil {
+		log.Warn("committed; some replaced files could not be deleted (readers ignore them)", "error", err)
+	}
 	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", strings.TrimSuffix(storage.Redact(cfg.Output), "/")+"/"+storage.Join(runDir, columnar.RunManifest))
 	return &Result{RunDir: runDir, Manifest: m}, nil
+}
+
+// openInput opens an input location with open: a directory, or one data
+// file (its directory, and the file's name as the root).
+func openInput(ctx context.Context, uri string, cfg storage.S3Config, open Opener) (storage.Bucket, string, error) {
+	if open == nil {
+		return storage.OpenInput(ctx, uri, cfg)
+	}
+	if strings.HasSuffix(uri, ".parquet") || strings.HasSuffix(uri, ".jsonl") {
+		i := strings.LastIndex(uri, "/")
+		if i < 0 {
+			b, err := open(ctx, ".", cfg)
+			return b, uri, err
+		}
+		b, err := open(ctx, uri[:i], cfg)
+		return b, uri[i+1:], err
+	}
+	b, err := open(ctx, uri, cfg)
+	return b, "", err
 }

@@ -262,3 +262,32 @@ func TestRunS3WithServerCrash(t *testing.T) {
 		t.Fatal("credentials in the manifest")
 	}
 }
+
+// An input whose bytes change (even at the same size) is a different
+// input: a new run id and new file names, so a failing re-run can never
+// touch the files of the committed run.
+func TestRunFingerprintCoversContent(t *testing.T) {
+	in := t.TempDir()
+	a, _ := json.Marshal(traj(1))
+	p := filepath.Join(in, "x.jsonl")
+	os.WriteFile(p, append(a, '\n'), 0o644)
+	out := t.TempDir()
+	first, err := jobs.Run(context.Background(), config(t, in, out), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bytes.Replace(a, []byte("t-000001"), []byte("t-000002"), 1)
+	os.WriteFile(p, append(b, '\n'), 0o644)
+	second, err := jobs.Run(context.Background(), config(t, in, out), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.RunDir == second.RunDir {
+		t.Fatalf("changed input, same run %s", first.RunDir)
+	}
+	// A single file can be the input too.
+	single, err := jobs.Run(context.Background(), config(t, p, t.TempDir()), quiet())
+	if err != nil || single.Manifest.Counters["rows_read"] != 1 {
+		t.Fatalf("single-file input: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
@@ -32,7 +33,7 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "committed %s/%s/%s: %d trajectories read, %d skipped\n",
-				strings.TrimSuffix(cfg.Output, "/"), res.RunDir, columnar.RunManifest, res.Manifest.Counters["rows_read"], res.Manifest.Counters["rows_skipped"])
+				strings.TrimSuffix(storage.Redact(cfg.Output), "/"), res.RunDir, columnar.RunManifest, res.Manifest.Counters["rows_read"], res.Manifest.Counters["rows_skipped"])
 			return nil
 		},
 	}
@@ -69,7 +70,7 @@ func newImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], output)
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], storage.Redact(output))
 			return nil
 		},
 	}

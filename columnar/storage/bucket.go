@@ -26,6 +26,9 @@ import (
 type ObjectInfo struct {
 	Key  string
 	Size int64
+	// ETag identifies the content where the store provides it (S3); "" for
+	// local files.
+	ETag string
 }
 
 // BucketReader is the read-only side of a store. Keys are slash-separated

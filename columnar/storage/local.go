@@ -31,6 +31,23 @@ func NewLocal(dir string) (*Local, error) {
 	return &Local{dir: abs}, nil
 }
 
+// OpenLocalDir opens an existing directory as a bucket, for reading: a
+// missing directory is an error wrapping ErrNotFound, never created.
+func OpenLocalDir(dir string) (*Local, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, &Error{Op: "open", Object: abs, Err: err, NotFound: errors.Is(err, fs.ErrNotExist)}
+	}
+	if !st.IsDir() {
+		return nil, &Error{Op: "open", Object: abs, Err: errors.New("not a directory")}
+	}
+	return &Local{dir: abs}, nil
+}
+
 // Dir is the directory behind the bucket.
 func (l *Local) Dir() string { return l.dir }
 
@@ -54,6 +71,9 @@ func isTemp(name string) bool { return strings.HasPrefix(name, ".tmp-") }
 
 // Iter implements BucketReader.
 func (l *Local) Iter(ctx context.Context, prefix string, fn func(ObjectInfo) error) error {
+	if strings.HasPrefix(prefix, "/") || strings.Contains("/"+prefix, "/../") || strings.HasSuffix("/"+prefix, "/..") {
+		return &Error{Op: "list", Object: objectName(l, prefix), Err: errors.New("prefix must stay inside the bucket")}
+	}
 	// Walk from the deepest directory the prefix names.
 	start := l.dir
 	if i := strings.LastIndex(prefix, "/"); i >= 0 {
@@ -181,38 +201,61 @@ type localWriter struct {
 	final string
 	f     *os.File
 	done  bool
+	// aborted is set by Abort; err by the first failed Write.
+	aborted bool
+	err     error
 }
 
 func (w *localWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.done {
+		return 0, w.l.wrap("write", w.key, errors.New("write after close or abort"))
+	}
 	n, err := w.f.Write(p)
 	if err != nil {
-		return n, w.l.wrap("write", w.key, err)
+		w.err = w.l.wrap("write", w.key, err)
+		return n, w.err
 	}
 	return n, nil
 }
 
 func (w *localWriter) Close() error {
 	if w.done {
-		return nil
+		if w.aborted {
+			return w.l.wrap("write", w.key, errors.New("close after abort: nothing was written"))
+		}
+		return w.err
+	}
+	if w.err != nil {
+		_ = w.Abort()
+		return w.err
 	}
 	w.done = true
-	if err := w.f.Chmod(0o644); err != nil {
+	fail := func(err error) error {
 		w.f.Close()
 		os.Remove(w.f.Name())
-		return w.l.wrap("write", w.key, err)
+		w.err = w.l.wrap("write", w.key, err)
+		return w.err
+	}
+	if err := w.f.Chmod(0o644); err != nil {
+		return fail(err)
 	}
 	if err := w.f.Sync(); err != nil {
-		w.f.Close()
-		os.Remove(w.f.Name())
-		return w.l.wrap("write", w.key, err)
+		return fail(err)
 	}
 	if err := w.f.Close(); err != nil {
-		os.Remove(w.f.Name())
-		return w.l.wrap("write", w.key, err)
+		return fail(err)
 	}
 	if err := os.Rename(w.f.Name(), w.final); err != nil {
-		os.Remove(w.f.Name())
-		return w.l.wrap("write", w.key, err)
+		return fail(err)
+	}
+	// Make the rename itself durable before anything (a manifest) that
+	// depends on it is written.
+	if d, err := os.Open(filepath.Dir(w.final)); err == nil {
+		_ = d.Sync()
+		d.Close()
 	}
 	return nil
 }
@@ -221,7 +264,7 @@ func (w *localWriter) Abort() error {
 	if w.done {
 		return nil
 	}
-	w.done = true
+	w.done, w.aborted = true, true
 	w.f.Close()
 	return os.Remove(w.f.Name())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 )
 
@@ -33,11 +34,11 @@ func Open(ctx context.Context, uri string, cfg S3Config) (Bucket, error) {
 		}
 		return b, nil
 	case strings.HasPrefix(uri, "file://"):
-		u, err := url.Parse(uri)
+		dir, err := filePath(uri)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", uri, err)
+			return nil, err
 		}
-		return NewLocal(u.Path)
+		return NewLocal(dir)
 	case strings.Contains(uri, "://"):
 		scheme, _, _ := strings.Cut(uri, "://")
 		return nil, fmt.Errorf("open %s: unsupported scheme %q (want a path, file:// or s3://)", Redact(uri), scheme)
@@ -55,4 +56,57 @@ func Redact(uri string) string {
 	u.User = nil
 	u.RawQuery = ""
 	return u.String()
+}
+
+// filePath is the path of a file:// URL; only absolute paths (and the
+// host "localhost") are accepted, since file://data/x would silently mean
+// the host "data".
+func filePath(uri string) (string, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("open %s: %w", Redact(uri), err)
+	}
+	if u.Host != "" && u.Host != "localhost" {
+		return "", fmt.Errorf("open %s: a file:// URL needs an absolute path (file:///abs/path), got host %q", Redact(uri), u.Host)
+	}
+	if u.Path == "" {
+		return "", fmt.Errorf("open %s: empty path", Redact(uri))
+	}
+	return u.Path, nil
+}
+
+// OpenInput opens uri for reading and returns the store and the key of the
+// input within it. A uri naming one data file (ending in .parquet or
+// .jsonl) opens the directory above it and returns the file's name as the
+// key; a directory gives "". Local directories are never created.
+func OpenInput(ctx context.Context, uri string, cfg S3Config) (Bucket, string, error) {
+	isFile := strings.HasSuffix(uri, ".parquet") || strings.HasSuffix(uri, ".jsonl")
+	switch {
+	case uri == "":
+		return nil, "", errors.New("open: empty location")
+	case strings.HasPrefix(uri, "s3://"):
+		if !isFile {
+			b, err := Open(ctx, uri, cfg)
+			return b, "", err
+		}
+		i := strings.LastIndex(uri, "/")
+		b, err := Open(ctx, uri[:i], cfg)
+		return b, uri[i+1:], err
+	case strings.Contains(uri, "://") && !strings.HasPrefix(uri, "file://"):
+		_, err := Open(ctx, uri, cfg)
+		return nil, "", err
+	}
+	p := uri
+	if strings.HasPrefix(uri, "file://") {
+		var err error
+		if p, err = filePath(uri); err != nil {
+			return nil, "", err
+		}
+	}
+	if isFile {
+		b, err := OpenLocalDir(filepath.Dir(p))
+		return b, filepath.Base(p), err
+	}
+	b, err := OpenLocalDir(p)
+	return b, "", err
 }

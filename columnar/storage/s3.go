@@ -189,7 +189,7 @@ func (b *S3) Iter(ctx context.Context, prefix string, fn func(ObjectInfo) error)
 		}
 		for _, o := range page.Contents {
 			key := strings.TrimPrefix(aws.ToString(o.Key), b.prefix)
-			if err := fn(ObjectInfo{Key: key, Size: aws.ToInt64(o.Size)}); err != nil {
+			if err := fn(ObjectInfo{Key: key, Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`)}); err != nil {
 				return err
 			}
 		}
@@ -221,7 +221,7 @@ func (b *S3) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, b.wrap("stat", key, err)
 	}
-	return ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength)}, nil
+	return ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: strings.Trim(aws.ToString(out.ETag), `"`)}, nil
 }
 
 // Delete implements Bucket.
@@ -257,11 +257,15 @@ type s3Writer struct {
 	parts    []types.CompletedPart
 	err      error
 	done     bool
+	aborted  bool
 }
 
 func (w *s3Writer) Write(p []byte) (int, error) {
 	if w.err != nil {
 		return 0, w.err
+	}
+	if w.done {
+		return 0, w.b.wrap("write", w.key, errors.New("write after close or abort"))
 	}
 	n := len(p)
 	for len(p) > 0 {
@@ -306,6 +310,9 @@ func (w *s3Writer) flushPart() error {
 }
 
 func (w *s3Writer) Close() error {
+	if w.aborted {
+		return w.b.wrap("write", w.key, errors.New("close after abort: nothing was written"))
+	}
 	if w.done {
 		return w.err
 	}
@@ -353,7 +360,7 @@ func (w *s3Writer) abortUpload() {
 }
 
 func (w *s3Writer) Abort() error {
-	w.done = true
+	w.done, w.aborted = true, true
 	w.buf = nil
 	w.abortUpload()
 	return nil
