@@ -17,7 +17,9 @@ import (
 // failingDeletes is a bucket whose deletes fail.
 type failingDeletes struct{ storage.Bucket }
 
-func (failingDeletes) Delete(context.Context, string) error { return errors.New("injected delete failure") }
+func (failingDeletes) Delete(context.Context, string) error {
+	return errors.New("injected delete failure")
+}
 
 func commitRows(t *testing.T, b storage.Bucket, fp string, n int) (*columnar.Committer, error) {
 	t.Helper()
