@@ -60,7 +60,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"run", "--config", cfgFile}, "not_a_key"},
 		{[]string{"run", "--on-error", "maybe"}, "on_error"},
 		{[]string{"run", "--set", "nokey=1"}, "unknown configuration key"},
-		{[]string{"run", "--input", filepath.Join(dir, "empty"), "--output", filepath.Join(dir, "o")}, "no .parquet or .jsonl files"},
+		{[]string{"run", "--input", filepath.Join(dir, "missing"), "--output", filepath.Join(dir, "o")}, "no such file or directory"},
+		{[]string{"run", "--input", dir, "--output", filepath.Join(dir, "o")}, "no .parquet or .jsonl files"},
 		{[]string{"import", "--from", "swe-agent", "--output", dir}, "requires at least 1 arg"},
 		{[]string{"inspect", "s3://"}, "no bucket"},
 	}
