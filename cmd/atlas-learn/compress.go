@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -77,7 +76,7 @@ field then shows the abstractions and rewritten programs as Python.`,
 	fl.StringVar(&f.format, "format", "stitch", "input format: stitch or python")
 	fl.IntVar(&f.iterations, "iterations", 10, "number of abstractions to learn")
 	fl.IntVar(&f.maxArity, "max-arity", 2, "most arguments per abstraction")
-	fl.IntVar(&f.workers, "workers", 0, "goroutines processing shards (0: one per shard)")
+	fl.IntVar(&f.workers, "workers", 0, "goroutines processing shards and searching (0: one per shard); the result does not depend on it")
 	fl.IntVar(&f.shards, "shards", 0, "corpus shards (0: as many as workers, at least 1); the result does not depend on it")
 	fl.StringVar(&f.library, "library", "", "previous RESULT.json whose abstractions are applied first and extended")
 	fl.Float64Var(&f.holdout, "holdout", 0, "fraction of programs held out of training and only rewritten")
@@ -266,13 +265,4 @@ func splitHoldout(programs []string, frac float64, seed uint64) (train, held []s
 		}
 	}
 	return train, held, heldIdx
-}
-
-// peakRSS is the process's peak resident set size in bytes.
-func peakRSS() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return int64(ru.Maxrss) * 1024 // Linux reports KiB
 }

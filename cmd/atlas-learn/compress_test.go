@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// compressSharedData finds shared/data beside the repository root.
+func compressSharedData(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		for _, cand := range []string{filepath.Join(dir, "shared", "data"), filepath.Join(dir, "..", "shared", "data")} {
+			if st, err := os.Stat(cand); err == nil && st.IsDir() {
+				return cand
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("shared/data not found beside the repository root")
+		}
+		dir = parent
+	}
+}
+
+func runCLI(t *testing.T, args ...string) {
+	t.Helper()
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatalf("atlas-learn %v: %v", args, err)
+	}
+}
+
+func readJSON(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestCompressCLI checks the RESULT.json contract and its determinism.
+func TestCompressCLI(t *testing.T) {
+	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
+	dir := t.TempDir()
+	var docs []map[string]any
+	for i, workers := range []string{"1", "3"} {
+		out := filepath.Join(dir, fmt.Sprintf("r%d.json", i))
+		runCLI(t, "compress", "--format", "stitch", "--iterations", "3", "--max-arity", "3", "--workers", workers,
+			"--holdout", "0.2", "--seed", "5", "--out", out, input)
+		docs = append(docs, readJSON(t, out))
+	}
+	d := docs[0]
+	for _, k := range []string{"original_cost", "final_cost", "compression_ratio", "elapsed_ms", "peak_rss_bytes", "abstractions", "rewritten", "holdout_compression_ratio"} {
+		if _, ok := d[k]; !ok {
+			t.Errorf("RESULT.json lacks %q", k)
+		}
+	}
+	if d["peak_rss_bytes"].(float64) <= 0 {
+		t.Error("peak_rss_bytes not measured")
+	}
+	abs := d["abstractions"].([]any)
+	if len(abs) != 3 {
+		t.Fatalf("%d abstractions", len(abs))
+	}
+	for _, k := range []string{"name", "body", "arity", "utility", "uses", "compression_ratio"} {
+		if _, ok := abs[0].(map[string]any)[k]; !ok {
+			t.Errorf("abstraction lacks %q", k)
+		}
+	}
+	if r := d["holdout_compression_ratio"].(float64); r < 2 {
+		t.Errorf("held-out ratio %.2f", r)
+	}
+	for _, doc := range docs {
+		delete(doc, "elapsed_ms")
+		delete(doc, "peak_rss_bytes")
+	}
+	a, _ := json.Marshal(docs[0])
+	b, _ := json.Marshal(docs[1])
+	if !bytes.Equal(a, b) {
+		t.Error("RESULT.json differs between 1 and 3 workers")
+	}
+}
+
+// TestCompressCLILibrary: a nightly run extends yesterday's library.
+func TestCompressCLILibrary(t *testing.T) {
+	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "1.json"), filepath.Join(dir, "2.json")
+	runCLI(t, "compress", "--iterations", "2", "--max-arity", "3", "--out", first, input)
+	runCLI(t, "compress", "--iterations", "2", "--max-arity", "3", "--library", first, "--out", second, input)
+	d := readJSON(t, second)
+	abs := d["abstractions"].([]any)
+	if len(abs) != 4 || abs[3].(map[string]any)["name"] != "fn_3" {
+		t.Fatalf("library not extended: %v", abs)
+	}
+	if d["final_cost"].(float64) >= readJSON(t, first)["final_cost"].(float64) {
+		t.Error("extending the library did not compress further")
+	}
+}
+
+// TestCompressCLIMapReduce drives the file protocol with separate command
+// invocations and compares with a single compress run.
+func TestCompressCLIMapReduce(t *testing.T) {
+	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
+	dir := t.TempDir()
+	b, err := os.ReadFile(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progs []string
+	if err := json.Unmarshal(b, &progs); err != nil {
+		t.Fatal(err)
+	}
+	cuts := []int{0, 100, 180, len(progs)}
+	for i := range 3 {
+		sb, _ := json.Marshal(progs[cuts[i]:cuts[i+1]])
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("shard%d.json", i)), sb, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lib := filepath.Join(dir, "lib.json")
+	for it := range 3 {
+		var sums []string
+		for i := range 3 {
+			args := []string{"compress", "map", "--shard", fmt.Sprint(i), "--first-index", fmt.Sprint(cuts[i]),
+				"--summary", filepath.Join(dir, fmt.Sprintf("sum%d.json", i))}
+			if it > 0 {
+				args = append(args, "--library", lib)
+			}
+			runCLI(t, append(args, filepath.Join(dir, fmt.Sprintf("shard%d.json", i)))...)
+			sums = append(sums, filepath.Join(dir, fmt.Sprintf("sum%d.json", i)))
+		}
+		args := []string{"compress", "reduce", "--max-arity", "3", "--out", lib}
+		if it > 0 {
+			args = append(args, "--library", lib)
+		}
+		runCLI(t, append(args, sums...)...)
+	}
+	ref := filepath.Join(dir, "ref.json")
+	runCLI(t, "compress", "--iterations", "3", "--max-arity", "3", "--out", ref, input)
+	got, want := readJSON(t, lib)["abstractions"].([]any), readJSON(t, ref)["abstractions"].([]any)
+	for i := range want {
+		g, w := got[i].(map[string]any), want[i].(map[string]any)
+		if g["body"] != w["body"] || g["utility"] != w["utility"] || g["name"] != w["name"] {
+			t.Errorf("iteration %d: map/reduce %v, compress %v", i, g["body"], w["body"])
+		}
+	}
+}
+
+// TestCompressCLIPython runs the python format end to end.
+func TestCompressCLIPython(t *testing.T) {
+	dir := t.TempDir()
+	srcs := map[string]string{
+		"a.py": "def area(w, h):\n    return w * h\n\nprint(area(2, 3))\nprint(area(4, 5))\n",
+		"b.py": "def area(w, h):\n    return w * h\n\nprint(area(6, 7))\n",
+		"c.py": "def perimeter(w, h):\n    return 2 * (w + h)\n\nprint(perimeter(6, 7))\n",
+	}
+	for name, src := range srcs {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "r.json")
+	runCLI(t, "compress", "--format", "python", "--iterations", "2", "--max-arity", "2", "--out", out, dir)
+	d := readJSON(t, out)
+	if d["programs"].(float64) != 3 {
+		t.Fatalf("%v programs, want 3", d["programs"])
+	}
+	py, ok := d["python"].(map[string]any)
+	if !ok {
+		t.Fatal("no python rendering")
+	}
+	if rw := py["rewritten"].([]any); len(rw) != 3 {
+		t.Fatalf("%d python programs", len(rw))
+	}
+	if d["compression_ratio"].(float64) <= 1 {
+		t.Errorf("compression ratio %v", d["compression_ratio"])
+	}
+}

@@ -1,0 +1,36 @@
+"""Runs Stitch (stitch-core) on one corpus split and reports its own time and
+peak memory as JSON: used by `atlas-learn bench compress`."""
+import json
+import resource
+import sys
+import time
+
+import stitch_core
+
+
+def main():
+    train_path, test_path, iterations, arity, out = sys.argv[1:6]
+    with open(train_path) as f:
+        train = json.load(f)
+    with open(test_path) as f:
+        test = json.load(f)
+    start = time.perf_counter()
+    res = stitch_core.compress(train, iterations=int(iterations), max_arity=int(arity), silent=True)
+    seconds = time.perf_counter() - start
+    j = res.json
+    report = {
+        "compression_ratio": j["compression_ratio"],
+        "final_cost": j["final_cost"],
+        "seconds": seconds,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "holdout_compression_ratio": 0.0,
+    }
+    if test and res.abstractions:
+        rw = stitch_core.rewrite(test, res.abstractions, silent=True)
+        report["holdout_compression_ratio"] = rw.json["original_cost"] / rw.json["final_cost"]
+    with open(out, "w") as f:
+        json.dump(report, f)
+
+
+if __name__ == "__main__":
+    main()
