@@ -37,9 +37,11 @@
 // everywhere, and when two arguments are equal everywhere (redundant
 // arguments are forced into one). The search is seeded with the best
 // abstraction without arguments. With Options.Workers > 1 the subtrees of
-// the search are handed to idle goroutines that share the cutoff. Ties go
-// to the smaller body text, and pruning is strict, so the answer never
-// depends on traversal order, scheduling, node ids, shards or workers.
+// the search are handed to idle goroutines that share the cutoff. Pruning
+// is strict, so every candidate tied with the best is found; ties go to the
+// exact description length after an optimal rewrite, then to the larger
+// body, then to the smaller body text. The answer therefore never depends on
+// traversal order, scheduling, node ids, shards or workers.
 //
 // After a pick, every program is rewritten by dynamic programming over its
 // DAG, choosing at each node the cheaper of leaving it or using the

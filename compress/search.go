@@ -99,7 +99,7 @@ type searcher struct {
 
 	expansions, finished, pruned atomic.Int64
 
-	// spare holds tokens for extra goroutines (nil: single-threaded).
+	// spare holds a token per running goroutine (nil: single-threaded).
 	spare chan struct{}
 	wg    sync.WaitGroup
 }
@@ -115,7 +115,7 @@ type worker struct {
 
 // spawnDepth bounds how deep in the search tree work is handed to other
 // goroutines; below it the search runs on in the same goroutine.
-const spawnDepth = 8
+const spawnDepth = 32
 
 // bestAbstraction runs the top-down branch-and-bound search for the single
 // abstraction of highest utility. It returns nil when no abstraction has a
@@ -125,7 +125,7 @@ func bestAbstraction(ctx context.Context, c *Corpus, maxArity, workers int) (*ca
 	s := c.store
 	sr := &searcher{ctx: ctx, c: c, s: s, cm: s.cm, maxArity: maxArity}
 	if workers > 1 {
-		sr.spare = make(chan struct{}, workers-1)
+		sr.spare = make(chan struct{}, workers)
 	}
 	n := len(c.count)
 	sr.ub = make([]int64, n)
@@ -146,7 +146,15 @@ func bestAbstraction(ctx context.Context, c *Corpus, maxArity, workers int) (*ca
 		holes: []holeRef{{pn: 0, depth: 0, col: locs}},
 		locs:  locs,
 	}
+	// every running goroutine holds a token of spare (this one included),
+	// so a goroutine that runs out of work makes room for a helper
+	if sr.spare != nil {
+		sr.spare <- struct{}{}
+	}
 	(&worker{searcher: sr}).expand(root)
+	if sr.spare != nil {
+		<-sr.spare
+	}
 	sr.wg.Wait()
 	st := SearchStats{Expansions: sr.expansions.Load(), Finished: sr.finished.Load(), Pruned: sr.pruned.Load()}
 	if sr.err != nil {
@@ -691,39 +699,24 @@ func (sr *worker) finish(p *pattern) {
 
 // selfOverlaps lists the paths (0 = function or lam body, 1 = argument) to
 // the inner body positions where the pattern could match again: those whose
-// application spine has the root's length and head, up to arguments (#i),
-// which could stand for anything.
+// subtree unifies with the whole body, arguments (#i) matching anything.
 func selfOverlaps(body []pnode) [][]int8 {
-	root := body[0]
-	spine := 0
-	head := int32(0)
-	for body[head].kind == KindApp {
-		head = body[head].kids[0]
-		spine++
-	}
-	h := body[head]
-	could := func(i int32) bool {
-		if body[i].kind != root.kind {
-			return body[i].kind == KindIVar
-		}
-		if root.kind != KindApp {
-			return body[i].a == root.a && body[i].b == root.b
-		}
-		if h.kind == KindIVar {
+	var unify func(i, j int32) bool
+	unify = func(i, j int32) bool {
+		x, y := body[i], body[j]
+		if x.kind == KindIVar || y.kind == KindIVar {
 			return true
 		}
-		for range spine {
-			switch body[i].kind {
-			case KindIVar:
-				return true
-			case KindApp:
-				i = body[i].kids[0]
-			default:
-				return false
-			}
+		if x.kind != y.kind || x.a != y.a || x.b != y.b {
+			return false
 		}
-		b := body[i]
-		return b.kind == KindIVar || (b.kind == h.kind && b.a == h.a && b.b == h.b)
+		switch x.kind {
+		case KindApp:
+			return unify(x.kids[0], y.kids[0]) && unify(x.kids[1], y.kids[1])
+		case KindLam:
+			return unify(x.kids[0], y.kids[0])
+		}
+		return true
 	}
 	var out [][]int8
 	var walk func(i int32, path []int8)
@@ -732,7 +725,7 @@ func selfOverlaps(body []pnode) [][]int8 {
 		if b.kind == KindIVar {
 			return // inside an argument a use does not conflict
 		}
-		if len(path) > 0 && could(i) {
+		if len(path) > 0 && unify(i, 0) {
 			out = append(out, slices.Clone(path))
 		}
 		switch b.kind {

@@ -440,3 +440,6 @@ func (s *Store) eqShifted(a, b, da, db, cutoff int32) bool {
 	}
 	return a == b
 }
+
+// Parse reads one program in Stitch syntax (no #i) into s.
+func (s *Store) Parse(text string) (int32, error) { return s.parseTerm(text, 0, 0) }

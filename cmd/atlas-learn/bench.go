@@ -76,7 +76,7 @@ func newBenchCmd() *cobra.Command {
 	var data, cache, python string
 	var only string
 	var skipStitch bool
-	var seeds, repeat int
+	var seeds, repeat, workers int
 	cc := &cobra.Command{
 		Use:   "compress",
 		Short: "compare `atlas-learn compress` with Stitch on the cogsci corpora, side by side",
@@ -88,7 +88,8 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 			if seeds < 1 || repeat < 1 {
 				return fmt.Errorf("--seeds and --repeat must be at least 1, got %d and %d", seeds, repeat)
 			}
-			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), data, cache, python, only, skipStitch, seeds, repeat)
+			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), benchConfig{data: data, cache: cache,
+				python: python, only: only, published: skipStitch, seeds: seeds, repeat: repeat, workers: max(workers, 1)})
 		},
 	}
 	defCache, err := os.UserCacheDir()
@@ -103,6 +104,7 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 	fl.BoolVar(&skipStitch, "published", false, "do not run Stitch; compare with its published numbers")
 	fl.IntVar(&seeds, "seeds", 1, "held-out rows: average over seeds 1..N (the paper uses 50)")
 	fl.IntVar(&repeat, "repeat", 3, "run each measurement this many times and keep the fastest (and smallest)")
+	fl.IntVar(&workers, "workers", 1, "threads for both engines (ours: --workers, Stitch: threads)")
 	cmd.AddCommand(cc)
 	return cmd
 }
@@ -130,7 +132,15 @@ func stitchVenv(ctx context.Context, cache, python string, log io.Writer) (strin
 	return py, nil
 }
 
-func runBench(ctx context.Context, stdout, stderr io.Writer, data, cache, python, only string, published bool, seeds, repeat int) error {
+// benchConfig holds the settings of `bench compress`.
+type benchConfig struct {
+	data, cache, python, only string
+	published                 bool
+	seeds, repeat, workers    int
+}
+
+func runBench(ctx context.Context, stdout, stderr io.Writer, cfg benchConfig) error {
+	data, cache, python, only, published, seeds, repeat := cfg.data, cfg.cache, cfg.python, cfg.only, cfg.published, cfg.seeds, cfg.repeat
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
@@ -154,7 +164,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, data, cache, python
 		published = true
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(stdout, stitchNote)
+	fmt.Fprintf(stdout, "%s; %d thread(s) each; time and memory: the least of %d runs\n", stitchNote, cfg.workers, repeat)
 	fmt.Fprintln(tw, "domain\tarity\titer\tholdout\tours ratio\tstitch ratio\tours held-out\tstitch held-out\tours s\tstitch s\ttime ours/stitch\tours MB\tstitch MB\tmem ours/stitch\tstitch source\t")
 	for _, row := range benchRows() {
 		if only != "" && row.Domain != only {
@@ -180,14 +190,14 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, data, cache, python
 			var bo, bt stitchNumbers
 			for r := range repeat {
 				var err error
-				if o, err = runOurs(ctx, self, tmp, inputs, row); err != nil {
+				if o, err = runOurs(ctx, self, tmp, inputs, row, cfg.workers); err != nil {
 					return fmt.Errorf("%s: ours: %w", row.Domain, err)
 				}
 				bo = fastest(bo, o.stitchNumbers, r == 0)
 				if published {
 					continue
 				}
-				th, err := runStitch(ctx, py, script, tmp, o.inputs, row)
+				th, err := runStitch(ctx, py, script, tmp, o.inputs, row, cfg.workers)
 				if err != nil {
 					return fmt.Errorf("%s: stitch: %w", row.Domain, err)
 				}
@@ -264,10 +274,10 @@ type oursRun struct {
 
 // runOurs runs `atlas-learn compress` as a subprocess, so that its peak
 // memory is its own.
-func runOurs(ctx context.Context, self, tmp string, inputs []string, row benchRow) (*oursRun, error) {
+func runOurs(ctx context.Context, self, tmp string, inputs []string, row benchRow, workers int) (*oursRun, error) {
 	out := filepath.Join(tmp, "ours.json")
 	args := []string{"compress", "--format", "stitch", "--iterations", strconv.Itoa(row.Iterations),
-		"--max-arity", strconv.Itoa(row.Arity), "--out", out}
+		"--max-arity", strconv.Itoa(row.Arity), "--workers", strconv.Itoa(workers), "--out", out}
 	if row.Holdout > 0 {
 		args = append(args, "--holdout", strconv.FormatFloat(row.Holdout, 'g', -1, 64), "--seed", strconv.FormatUint(row.Seed, 10))
 	}
@@ -335,10 +345,10 @@ func runOurs(ctx context.Context, self, tmp string, inputs []string, row benchRo
 
 // runStitch runs Stitch in its own Python process, which measures its own
 // time and peak memory.
-func runStitch(ctx context.Context, py, script, tmp string, inputs [2]string, row benchRow) (stitchNumbers, error) {
+func runStitch(ctx context.Context, py, script, tmp string, inputs [2]string, row benchRow, workers int) (stitchNumbers, error) {
 	out := filepath.Join(tmp, "stitch.json")
 	var errb bytes.Buffer
-	c := exec.CommandContext(ctx, py, script, inputs[0], inputs[1], strconv.Itoa(row.Iterations), strconv.Itoa(row.Arity), out)
+	c := exec.CommandContext(ctx, py, script, inputs[0], inputs[1], strconv.Itoa(row.Iterations), strconv.Itoa(row.Arity), out, strconv.Itoa(workers))
 	c.Stderr = &errb
 	if err := c.Run(); err != nil {
 		return stitchNumbers{}, fmt.Errorf("%w: %s", err, errb.String())

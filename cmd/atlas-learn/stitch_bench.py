@@ -9,13 +9,14 @@ import stitch_core
 
 
 def main():
-    train_path, test_path, iterations, arity, out = sys.argv[1:6]
+    train_path, test_path, iterations, arity, out, threads = sys.argv[1:7]
     with open(train_path) as f:
         train = json.load(f)
     with open(test_path) as f:
         test = json.load(f)
     start = time.perf_counter()
-    res = stitch_core.compress(train, iterations=int(iterations), max_arity=int(arity), silent=True)
+    res = stitch_core.compress(train, iterations=int(iterations), max_arity=int(arity),
+                               threads=int(threads), silent=True)
     seconds = time.perf_counter() - start
     j = res.json
     report = {
