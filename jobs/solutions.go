@@ -2,9 +2,16 @@ package jobs
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/compress/pyfront"
 )
 
 // Solution is the final code of one successful trajectory.
@@ -55,4 +62,60 @@ func Solutions(ctx context.Context, uri, language string, limit int, s3 storage.
 		}
 	}
 	return out, nil
+}
+
+// SolutionCorpus encodes, for library learning, the Python solutions of
+// the successful trajectories in the dataset at uri (at most limit; <= 0:
+// all) as programs in Stitch syntax, with workers parsing in parallel. The
+// result is in dataset order whatever workers is. A solution that is not
+// valid Python is an error naming its trajectory.
+func SolutionCorpus(ctx context.Context, uri string, limit, workers int, s3 storage.S3Config) ([]string, error) {
+	sols, err := Solutions(ctx, uri, "python", limit, s3)
+	if err != nil {
+		return nil, err
+	}
+	if workers < 1 {
+		workers = 1
+	}
+	programs := make([]string, len(sols))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i := range sols {
+		g.Go(func() error {
+			p, err := pyfront.Encode(gctx, []byte(sols[i].Code))
+			if err != nil {
+				return fmt.Errorf("%s: trajectory %s: solution.code: %w", storage.Redact(uri), sols[i].TrajectoryID, err)
+			}
+			programs[i] = p
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return programs, nil
+}
+
+// IsDataset tells whether an input location names a trajectory dataset
+// (an s3:// location, a .parquet or .jsonl file, or a directory holding a
+// manifest or data files) rather than Python sources.
+func IsDataset(uri string) bool {
+	if strings.HasPrefix(uri, "s3://") || strings.HasSuffix(uri, ".parquet") || strings.HasSuffix(uri, ".jsonl") {
+		return true
+	}
+	dataset := false
+	_ = filepath.WalkDir(strings.TrimPrefix(uri, "file://"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || dataset {
+			return filepath.SkipAll
+		}
+		if !d.IsDir() {
+			base := d.Name()
+			if base == columnar.DatasetManifest || base == columnar.RunManifest || columnar.FormatOf(base) != "" {
+				dataset = true
+				return filepath.SkipAll
+			}
+		}
+		return nil
+	})
+	return dataset
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/atlas-ai/atlas-learn/internal/trajgen"
+	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
 //go:embed stitch_bench.py
@@ -68,6 +72,9 @@ func benchRows() []benchRow {
 	// a larger corpus: all six domains together (no published numbers)
 	rows = append(rows, benchRow{Domain: "all-six", Arity: 3, Iterations: 10,
 		Domains: []string{"nuts-bolts", "dials", "furniture", "wheels", "bridge", "house"}, Source: "none"})
+	// our own corpus: Python solutions of generated trajectories, encoded by
+	// the tree-sitter frontend into Stitch syntax, so both engines read it
+	rows = append(rows, benchRow{Domain: genPythonDomain, Arity: 3, Iterations: 10, Source: "none"})
 	return rows
 }
 
@@ -76,7 +83,7 @@ func newBenchCmd() *cobra.Command {
 	var data, cache, python string
 	var only string
 	var skipStitch bool
-	var seeds, repeat, workers int
+	var seeds, repeat, workers, genPython int
 	cc := &cobra.Command{
 		Use:   "compress",
 		Short: "compare `atlas-learn compress` with Stitch on the cogsci corpora, side by side",
@@ -89,7 +96,7 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 				return fmt.Errorf("--seeds and --repeat must be at least 1, got %d and %d", seeds, repeat)
 			}
 			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), benchConfig{data: data, cache: cache,
-				python: python, only: only, published: skipStitch, seeds: seeds, repeat: repeat, workers: max(workers, 1)})
+				python: python, only: only, published: skipStitch, seeds: seeds, repeat: repeat, workers: max(workers, 1), genPython: genPython})
 		},
 	}
 	defCache, err := os.UserCacheDir()
@@ -105,6 +112,7 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 	fl.IntVar(&seeds, "seeds", 1, "held-out rows: average over seeds 1..N (the paper uses 50)")
 	fl.IntVar(&repeat, "repeat", 3, "run each measurement this many times and keep the fastest (and smallest)")
 	fl.IntVar(&workers, "workers", 1, "threads for both engines (ours: --workers, Stitch: threads)")
+	fl.IntVar(&genPython, "gen-python", 1000, "solutions of generated trajectories in the gen-python row, encoded by the Python frontend for both engines (0: leave the row out)")
 	cmd.AddCommand(cc)
 	return cmd
 }
@@ -137,6 +145,37 @@ type benchConfig struct {
 	data, cache, python, only string
 	published                 bool
 	seeds, repeat, workers    int
+	// genPython is the number of generated Python solutions in the
+	// gen-python row (0 leaves the row out).
+	genPython int
+}
+
+const genPythonDomain = "gen-python"
+
+// genPythonCorpus generates trajectories (seed 1), encodes the first n
+// successful solutions and writes them as a Stitch-format corpus.
+func genPythonCorpus(ctx context.Context, tmp string, n int) (string, error) {
+	gc := trajgen.DefaultConfig()
+	gc.N = n*3/2 + 100
+	dir := filepath.Join(tmp, "gen")
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg, err := jobs.LoadConfig("", func(string) string { return "" })
+	if err != nil {
+		return "", err
+	}
+	if _, err := jobs.Gen(ctx, jobs.GenOptions{Gen: gc, Output: dir, Workers: 2, Parquet: cfg.Parquet}, quiet); err != nil {
+		return "", err
+	}
+	programs, err := jobs.SolutionCorpus(ctx, dir, n, 2, cfg.S3)
+	if err != nil {
+		return "", err
+	}
+	data, err := json.Marshal(programs)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(tmp, genPythonDomain+".json")
+	return p, os.WriteFile(p, data, 0o644)
 }
 
 func runBench(ctx context.Context, stdout, stderr io.Writer, cfg benchConfig) error {
@@ -177,6 +216,16 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, cfg benchConfig) er
 		var inputs []string
 		for _, d := range domains {
 			inputs = append(inputs, filepath.Join(data, "cogsci", d+".json"))
+		}
+		if row.Domain == genPythonDomain {
+			if cfg.genPython <= 0 {
+				continue
+			}
+			p, err := genPythonCorpus(ctx, tmp, cfg.genPython)
+			if err != nil {
+				return fmt.Errorf("%s: %w", row.Domain, err)
+			}
+			inputs = []string{p}
 		}
 		n := 1
 		if row.Holdout > 0 {

@@ -19,11 +19,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
 // compressFlags are the settings of `atlas-learn compress`.
 type compressFlags struct {
 	format     string
+	limit      int
 	iterations int
 	maxArity   int
 	workers    int
@@ -64,8 +66,11 @@ func newCompressCmd() *cobra.Command {
 		Long: `compress learns, one iteration at a time, the abstraction that most reduces
 the corpus's description length, rewrites the corpus with it and repeats.
 With --format stitch each INPUT is a JSON list of programs in Stitch syntax;
-with --format python each INPUT is a Python source file (one program), or a
-directory whose .py files are taken in lexical order. The result's "python"
+with --format python each INPUT is a Python source file (one program), a
+directory whose .py files are taken in lexical order, or a trajectory
+dataset (a directory or s3:// location of .parquet/.jsonl files, e.g. the
+output of atlas-learn gen), whose successful trajectories' solutions are
+the programs. The result's "python"
 field then shows the abstractions and rewritten programs as Python.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,6 +79,7 @@ field then shows the abstractions and rewritten programs as Python.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "stitch", "input format: stitch or python")
+	fl.IntVar(&f.limit, "limit", 0, "with --format python and a trajectory dataset as INPUT: take at most this many solutions (0: all)")
 	fl.IntVar(&f.iterations, "iterations", 10, "number of abstractions to learn")
 	fl.IntVar(&f.maxArity, "max-arity", 2, "most arguments per abstraction")
 	fl.IntVar(&f.workers, "workers", 0, "goroutines processing shards and searching (0: one per shard); the result does not depend on it")
@@ -100,7 +106,7 @@ func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr i
 	if f.holdout < 0 || f.holdout >= 1 || math.IsNaN(f.holdout) {
 		return fmt.Errorf("--holdout must be in [0, 1), got %v", f.holdout)
 	}
-	programs, err := readPrograms(ctx, f.format, inputs)
+	programs, err := readPrograms(ctx, f.format, inputs, f.limit, f.workers)
 	if err != nil {
 		return err
 	}
@@ -139,7 +145,7 @@ func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr i
 		}
 	}
 	if f.format == "python" {
-		if out.Python, err = renderPython(res); err != nil {
+		if out.Python, err = renderPython(ctx, res, max(f.workers, 1)); err != nil {
 			return err
 		}
 	}
@@ -158,9 +164,27 @@ func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr i
 }
 
 // readPrograms loads the corpus from the inputs in order.
-func readPrograms(ctx context.Context, format string, inputs []string) ([]string, error) {
+func readPrograms(ctx context.Context, format string, inputs []string, limit, workers int) ([]string, error) {
 	var programs []string
 	if format == "python" {
+		// Trajectory datasets contribute their successful solutions.
+		var files []string
+		for _, in := range inputs {
+			if !jobs.IsDataset(in) {
+				files = append(files, in)
+				continue
+			}
+			cfg, err := jobs.LoadConfig("", os.Getenv)
+			if err != nil {
+				return nil, err
+			}
+			ps, err := jobs.SolutionCorpus(ctx, in, limit-len(programs), max(workers, 1), cfg.S3)
+			if err != nil {
+				return nil, err
+			}
+			programs = append(programs, ps...)
+		}
+		inputs = files
 		var err error
 		if inputs, err = expandPythonInputs(inputs); err != nil {
 			return nil, err

@@ -35,7 +35,7 @@ syntax and B_i the global index of its first program (shards are contiguous slic
 The library learned is the same as "atlas-learn compress" learns, for any number of shards.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			progs, err := readPrograms(cmd.Context(), "stitch", args)
+			progs, err := readPrograms(cmd.Context(), "stitch", args, 0, 1)
 			if err != nil {
 				return err
 			}

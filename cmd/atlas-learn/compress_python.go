@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/atlas-ai/atlas-learn/compress"
 	"github.com/atlas-ai/atlas-learn/compress/pyfront"
 )
@@ -21,7 +23,7 @@ func encodePython(ctx context.Context, src []byte) (string, error) {
 	return pyfront.Encode(ctx, src)
 }
 
-func renderPython(res *compress.Result) (*pythonRendering, error) {
+func renderPython(ctx context.Context, res *compress.Result, workers int) (*pythonRendering, error) {
 	out := &pythonRendering{Abstractions: map[string]string{}}
 	var lib []pyfront.Concept
 	for _, a := range res.Abstractions {
@@ -34,12 +36,22 @@ func renderPython(res *compress.Result) (*pythonRendering, error) {
 		}
 		out.Abstractions[a.Name] = src
 	}
+	// Programs print independently: in parallel, collected in order.
+	out.Rewritten = make([]string, len(res.Rewritten))
+	errs := make([]error, len(res.Rewritten))
+	g, _ := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
 	for i, p := range res.Rewritten {
-		src, err := pyfront.ProgramToPython(p, lib)
+		g.Go(func() error {
+			out.Rewritten[i], errs[i] = pyfront.ProgramToPython(p, lib)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	for i, err := range errs {
 		if err != nil {
 			out.Errors = append(out.Errors, fmt.Sprintf("program %d: %v", i, err))
 		}
-		out.Rewritten = append(out.Rewritten, src)
 	}
 	return out, nil
 }
