@@ -112,7 +112,7 @@ func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr i
 	}
 	var lib []compress.Abstraction
 	if f.library != "" {
-		if lib, err = readLibrary(f.library); err != nil {
+		if lib, err = readLibrary(ctx, f.library); err != nil {
 			return err
 		}
 	}
@@ -155,7 +155,7 @@ func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr i
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	if err := os.WriteFile(f.out, append(b, '\n'), 0o644); err != nil {
+	if err := writeObject(ctx, f.out, append(b, '\n')); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
 	logger.Info("compressed", "original_cost", res.OriginalCost, "final_cost", res.FinalCost,
@@ -191,7 +191,7 @@ func readPrograms(ctx context.Context, format string, inputs []string, limit, wo
 		}
 	}
 	for _, in := range inputs {
-		b, err := os.ReadFile(in)
+		b, err := readObject(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("read input: %w", err)
 		}
@@ -248,8 +248,8 @@ func expandPythonInputs(inputs []string) ([]string, error) {
 }
 
 // readLibrary reads the abstractions of a previous RESULT.json.
-func readLibrary(path string) ([]compress.Abstraction, error) {
-	b, err := os.ReadFile(path)
+func readLibrary(ctx context.Context, path string) ([]compress.Abstraction, error) {
+	b, err := readObject(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("read library: %w", err)
 	}

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
 // libraryFile is what `compress reduce` reads and writes: the library so
@@ -44,7 +47,7 @@ The library learned is the same as "atlas-learn compress" learns, for any number
 				return err
 			}
 			if library != "" {
-				lib, err := readLibrary(library)
+				lib, err := readLibrary(cmd.Context(), library)
 				if err != nil {
 					return err
 				}
@@ -58,7 +61,7 @@ The library learned is the same as "atlas-learn compress" learns, for any number
 			if err := compress.WriteSummary(&buf, sh.Summary()); err != nil {
 				return err
 			}
-			if err := os.WriteFile(summary, buf.Bytes(), 0o644); err != nil {
+			if err := writeObject(cmd.Context(), summary, buf.Bytes()); err != nil {
 				return fmt.Errorf("write summary: %w", err)
 			}
 			if rewritten != "" {
@@ -66,7 +69,7 @@ The library learned is the same as "atlas-learn compress" learns, for any number
 				if err != nil {
 					return err
 				}
-				if err := os.WriteFile(rewritten, append(b, '\n'), 0o644); err != nil {
+				if err := writeObject(cmd.Context(), rewritten, append(b, '\n')); err != nil {
 					return fmt.Errorf("write rewritten: %w", err)
 				}
 			}
@@ -95,12 +98,11 @@ func newCompressReduceCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var sums []*compress.Summary
 			for _, p := range args {
-				f, err := os.Open(p)
+				data, err := readObject(cmd.Context(), p)
 				if err != nil {
-					return fmt.Errorf("open summary: %w", err)
+					return fmt.Errorf("read summary: %w", err)
 				}
-				sum, err := compress.ReadSummary(f)
-				f.Close()
+				sum, err := compress.ReadSummary(bytes.NewReader(data))
 				if err != nil {
 					return fmt.Errorf("%s: %w", p, err)
 				}
@@ -109,7 +111,7 @@ func newCompressReduceCmd() *cobra.Command {
 			var lib []compress.Abstraction
 			if library != "" {
 				var err error
-				if lib, err = readLibrary(library); err != nil {
+				if lib, err = readLibrary(cmd.Context(), library); err != nil {
 					return err
 				}
 			}
@@ -127,7 +129,7 @@ func newCompressReduceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+			if err := writeObject(cmd.Context(), out, append(b, '\n')); err != nil {
 				return fmt.Errorf("write library: %w", err)
 			}
 			return nil
@@ -140,4 +142,25 @@ func newCompressReduceCmd() *cobra.Command {
 	fl.StringVar(&out, "out", "", "where to write the extended library (required)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// s3FromEnv is the S3 configuration of the compress commands: the
+// embedded defaults and the ATLAS_* environment variables.
+func s3FromEnv() storage.S3Config {
+	cfg, err := jobs.LoadConfig("", os.Getenv)
+	if err != nil {
+		return storage.S3Config{}
+	}
+	return cfg.S3
+}
+
+// readObject and writeObject move the protocol's files (programs,
+// libraries, summaries) through local paths or object storage (s3://), so
+// that map and reduce processes on different machines can share them.
+func readObject(ctx context.Context, uri string) ([]byte, error) {
+	return storage.ReadObject(ctx, uri, s3FromEnv())
+}
+
+func writeObject(ctx context.Context, uri string, data []byte) error {
+	return storage.WriteObject(ctx, uri, data, s3FromEnv())
 }

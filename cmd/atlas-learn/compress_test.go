@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/internal/s3test"
 )
 
 // compressSharedData finds shared/data beside the repository root.
@@ -119,8 +122,34 @@ func TestCompressCLILibrary(t *testing.T) {
 // TestCompressCLIMapReduce drives the file protocol with separate command
 // invocations and compares with a single compress run.
 func TestCompressCLIMapReduce(t *testing.T) {
-	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
 	dir := t.TempDir()
+	mapReduce(t, func(name string) string { return filepath.Join(dir, name) }, func(uri string, data []byte) {
+		if err := os.WriteFile(uri, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestCompressCLIMapReduceS3 runs the protocol through object storage, as
+// separate machines would: shards, summaries and the library live in a
+// bucket of a real S3 server.
+func TestCompressCLIMapReduceS3(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "lib")
+	t.Setenv("ATLAS_S3_ENDPOINT", srv.Endpoint)
+	t.Setenv("ATLAS_S3_PATH_STYLE", "true")
+	mapReduce(t, func(name string) string { return "s3://lib/job/" + name }, func(uri string, data []byte) {
+		if err := storage.WriteObject(context.Background(), uri, data, storage.S3Config{Endpoint: srv.Endpoint, PathStyle: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// mapReduce learns three abstractions of nuts-bolts in three shards with
+// the map and reduce commands, the files named by at and written by put,
+// and checks them against a single compress run.
+func mapReduce(t *testing.T, at func(name string) string, put func(uri string, data []byte)) {
+	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
 	b, err := os.ReadFile(input)
 	if err != nil {
 		t.Fatal(err)
@@ -132,21 +161,19 @@ func TestCompressCLIMapReduce(t *testing.T) {
 	cuts := []int{0, 100, 180, len(progs)}
 	for i := range 3 {
 		sb, _ := json.Marshal(progs[cuts[i]:cuts[i+1]])
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("shard%d.json", i)), sb, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		put(at(fmt.Sprintf("shard%d.json", i)), sb)
 	}
-	lib := filepath.Join(dir, "lib.json")
+	lib := at("lib.json")
 	for it := range 3 {
 		var sums []string
 		for i := range 3 {
 			args := []string{"compress", "map", "--shard", fmt.Sprint(i), "--first-index", fmt.Sprint(cuts[i]),
-				"--summary", filepath.Join(dir, fmt.Sprintf("sum%d.json", i))}
+				"--summary", at(fmt.Sprintf("sum%d.json", i))}
 			if it > 0 {
 				args = append(args, "--library", lib)
 			}
-			runCLI(t, append(args, filepath.Join(dir, fmt.Sprintf("shard%d.json", i)))...)
-			sums = append(sums, filepath.Join(dir, fmt.Sprintf("sum%d.json", i)))
+			runCLI(t, append(args, at(fmt.Sprintf("shard%d.json", i)))...)
+			sums = append(sums, at(fmt.Sprintf("sum%d.json", i)))
 		}
 		args := []string{"compress", "reduce", "--max-arity", "3", "--out", lib}
 		if it > 0 {
@@ -154,9 +181,20 @@ func TestCompressCLIMapReduce(t *testing.T) {
 		}
 		runCLI(t, append(args, sums...)...)
 	}
-	ref := filepath.Join(dir, "ref.json")
+	ref := filepath.Join(t.TempDir(), "ref.json")
 	runCLI(t, "compress", "--iterations", "3", "--max-arity", "3", "--out", ref, input)
-	got, want := readJSON(t, lib)["abstractions"].([]any), readJSON(t, ref)["abstractions"].([]any)
+	libData, err := readObject(context.Background(), lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotLib map[string]any
+	if err := json.Unmarshal(libData, &gotLib); err != nil {
+		t.Fatal(err)
+	}
+	got, want := gotLib["abstractions"].([]any), readJSON(t, ref)["abstractions"].([]any)
+	if len(got) != len(want) {
+		t.Fatalf("map/reduce learned %d abstractions, compress %d", len(got), len(want))
+	}
 	for i := range want {
 		g, w := got[i].(map[string]any), want[i].(map[string]any)
 		if g["body"] != w["body"] || g["utility"] != w["utility"] || g["name"] != w["name"] {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -109,4 +110,69 @@ func OpenInput(ctx context.Context, uri string, cfg S3Config) (Bucket, string, e
 	}
 	b, err := OpenLocalDir(p)
 	return b, "", err
+}
+
+// splitURI splits a location naming one object into the location of its
+// directory and its name.
+func splitURI(uri string) (dir, name string) {
+	i := strings.LastIndex(uri, "/")
+	if i < 0 {
+		return ".", uri
+	}
+	if strings.HasPrefix(uri, "s3://") && i < len("s3://") {
+		return uri, ""
+	}
+	return uri[:i], uri[i+1:]
+}
+
+// ReadObject reads the whole object a location names: a local path,
+// file:// URL or s3://bucket/key. It is how small files (libraries,
+// shard summaries) move between the processes of a distributed job.
+func ReadObject(ctx context.Context, uri string, cfg S3Config) ([]byte, error) {
+	if !strings.HasPrefix(uri, "s3://") {
+		p := uri
+		if strings.HasPrefix(uri, "file://") {
+			var err error
+			if p, err = filePath(uri); err != nil {
+				return nil, err
+			}
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, &Error{Op: "read", Object: p, Err: err, NotFound: errors.Is(err, os.ErrNotExist)}
+		}
+		return b, nil
+	}
+	dir, name := splitURI(uri)
+	if name == "" {
+		return nil, fmt.Errorf("read %s: no object key", Redact(uri))
+	}
+	b, err := Open(ctx, dir, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	return Get(ctx, b, name)
+}
+
+// WriteObject writes data as the object a location names, atomically (a
+// reader sees the old object or the new one, never a part).
+func WriteObject(ctx context.Context, uri string, data []byte, cfg S3Config) error {
+	dir, name := splitURI(strings.TrimPrefix(uri, "file://"))
+	if strings.HasPrefix(uri, "file://") {
+		p, err := filePath(uri)
+		if err != nil {
+			return err
+		}
+		dir, name = filepath.Dir(p), filepath.Base(p)
+	}
+	if name == "" {
+		return fmt.Errorf("write %s: no object key", Redact(uri))
+	}
+	b, err := Open(ctx, dir, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return Put(ctx, b, name, data)
 }
