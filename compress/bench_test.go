@@ -3,13 +3,14 @@ package compress
 import (
 	"context"
 	"fmt"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"path/filepath"
 	"testing"
 )
 
 // BenchmarkCogsci times full runs on the cogsci corpora (Stitch's settings).
 func BenchmarkCogsci(b *testing.B) {
-	dir := filepath.Join(sharedData(b), "stitch", "cogsci")
+	dir := filepath.Join(shareddata.Dir(b), "stitch", "cogsci")
 	for _, tc := range []struct {
 		domain                     string
 		arity, iterations, workers int

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -84,7 +85,7 @@ func canonical(t *testing.T, p string) string {
 // TestStitchExpectedOutputs compares with Stitch's own outputs: the same
 // original cost, and at every iteration a pick at least as good.
 func TestStitchExpectedOutputs(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "stitch")
+	dir := filepath.Join(shareddata.Dir(t), "stitch")
 	for _, name := range []string{"dials-a2-i10", "furniture-a2-i10", "bridge-a2-i10"} {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(dir, "expected_outputs", name+".json"))
@@ -129,7 +130,7 @@ func TestStitchExpectedOutputs(t *testing.T) {
 // TestStitchTableRows checks the table rows that have no stored
 // Stitch output.
 func TestStitchTableRows(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "stitch", "cogsci")
+	dir := filepath.Join(shareddata.Dir(t), "stitch", "cogsci")
 	for _, tc := range []struct {
 		domain            string
 		arity, iterations int
@@ -198,7 +199,7 @@ func TestHandComputed(t *testing.T) {
 // TestShardInvariance proves the result is identical for 1, 2 and 8 shards
 // and workers.
 func TestShardInvariance(t *testing.T) {
-	data := sharedData(t)
+	data := shareddata.Dir(t)
 	corpora := map[string][]string{
 		"dials":          loadPrograms(t, filepath.Join(data, "stitch", "cogsci", "dials.json")),
 		"nested_lambdas": loadPrograms(t, filepath.Join("testdata", "nested_lambdas.json")),
@@ -231,7 +232,7 @@ func TestShardInvariance(t *testing.T) {
 // TestMapReduceThroughFiles runs the map/reduce protocol through files, as
 // separate processes would, and compares with Compress.
 func TestMapReduceThroughFiles(t *testing.T) {
-	progs := loadPrograms(t, filepath.Join(sharedData(t), "stitch", "cogsci", "nuts-bolts.json"))
+	progs := loadPrograms(t, filepath.Join(shareddata.Dir(t), "stitch", "cogsci", "nuts-bolts.json"))
 	const iterations, arity, nshards = 4, 3, 3
 	want, err := Compress(context.Background(), progs, Options{Iterations: iterations, MaxArity: arity})
 	if err != nil {
@@ -297,7 +298,7 @@ func TestMapReduceThroughFiles(t *testing.T) {
 // TestLibraryContinuation: learning 3 then 3 more with the first library
 // gives what learning 6 at once gives, and the names continue.
 func TestLibraryContinuation(t *testing.T) {
-	progs := loadPrograms(t, filepath.Join(sharedData(t), "stitch", "cogsci", "nuts-bolts.json"))
+	progs := loadPrograms(t, filepath.Join(shareddata.Dir(t), "stitch", "cogsci", "nuts-bolts.json"))
 	ctx := context.Background()
 	all, err := Compress(ctx, progs, Options{Iterations: 6, MaxArity: 3})
 	if err != nil {
@@ -327,7 +328,7 @@ func TestLibraryContinuation(t *testing.T) {
 
 // TestHeldOut rewrites programs the library never saw.
 func TestHeldOut(t *testing.T) {
-	progs := loadPrograms(t, filepath.Join(sharedData(t), "stitch", "cogsci", "nuts-bolts.json"))
+	progs := loadPrograms(t, filepath.Join(shareddata.Dir(t), "stitch", "cogsci", "nuts-bolts.json"))
 	train, test := progs[:200], progs[200:]
 	ctx := context.Background()
 	res, err := Compress(ctx, train, Options{Iterations: 5, MaxArity: 3})
@@ -490,7 +491,7 @@ func FuzzCompress(f *testing.F) {
 // TestPrimitiveCosts reproduces Stitch's symbol-weighting tests (expected
 // values from running stitch-core with --cost-prim).
 func TestPrimitiveCosts(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "stitch", "basic")
+	dir := filepath.Join(shareddata.Dir(t), "stitch", "basic")
 	for _, tc := range []struct {
 		file        string
 		prim        map[string]int64

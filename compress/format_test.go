@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // back to the same term; for the corpora whose Stitch output is stored, our
 // printing of each input is exactly Stitch's printing of it.
 func TestTextFormatExact(t *testing.T) {
-	dir := filepath.Join(sharedData(t), "stitch")
+	dir := filepath.Join(shareddata.Dir(t), "stitch")
 	files, err := filepath.Glob(filepath.Join(dir, "*", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpora: %v", err)
@@ -156,7 +157,7 @@ var stitchBasicFinal = map[string]int64{
 // lambdas, tagged lambdas lam_N and $i_N), checks the invariants and
 // compares the final cost with Stitch's.
 func TestBasicCorpora(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(sharedData(t), "stitch", "basic", "*.json"))
+	files, err := filepath.Glob(filepath.Join(shareddata.Dir(t), "stitch", "basic", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpora: %v", err)
 	}

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,22 +12,8 @@ import (
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
-// sharedData finds ../shared/data beside the repository root.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "data")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-	}
-	t.Fatalf("shared/data not found above %s: the tests need ../shared beside the checkout", dir)
-	return ""
-}
-
 func TestImportSharedTrajectories(t *testing.T) {
-	data := sharedData(t)
+	data := shareddata.Dir(t)
 	cfg := config(t, "unused", "unused")
 	cases := []struct {
 		format, glob           string

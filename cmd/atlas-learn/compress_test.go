@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,27 +14,6 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/internal/s3test"
 )
-
-// compressSharedData finds shared/data beside the repository root.
-func compressSharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		for _, cand := range []string{filepath.Join(dir, "shared", "data"), filepath.Join(dir, "..", "shared", "data")} {
-			if st, err := os.Stat(cand); err == nil && st.IsDir() {
-				return cand
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/data not found beside the repository root")
-		}
-		dir = parent
-	}
-}
 
 func runCLI(t *testing.T, args ...string) {
 	t.Helper()
@@ -61,7 +41,7 @@ func readJSON(t *testing.T, path string) map[string]any {
 
 // TestCompressCLI checks the RESULT.json contract and its determinism.
 func TestCompressCLI(t *testing.T) {
-	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
+	input := filepath.Join(shareddata.Dir(t), "stitch", "cogsci", "nuts-bolts.json")
 	dir := t.TempDir()
 	var docs []map[string]any
 	for i, workers := range []string{"1", "3"} {
@@ -104,7 +84,7 @@ func TestCompressCLI(t *testing.T) {
 
 // TestCompressCLILibrary: a nightly run extends yesterday's library.
 func TestCompressCLILibrary(t *testing.T) {
-	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
+	input := filepath.Join(shareddata.Dir(t), "stitch", "cogsci", "nuts-bolts.json")
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "1.json"), filepath.Join(dir, "2.json")
 	runCLI(t, "compress", "--iterations", "2", "--max-arity", "3", "--out", first, input)
@@ -149,7 +129,7 @@ func TestCompressCLIMapReduceS3(t *testing.T) {
 // the map and reduce commands, the files named by at and written by put,
 // and checks them against a single compress run.
 func mapReduce(t *testing.T, at func(name string) string, put func(uri string, data []byte)) {
-	input := filepath.Join(compressSharedData(t), "stitch", "cogsci", "nuts-bolts.json")
+	input := filepath.Join(shareddata.Dir(t), "stitch", "cogsci", "nuts-bolts.json")
 	b, err := os.ReadFile(input)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -17,27 +18,6 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 )
-
-// sharedData finds shared/data by walking up from the test's directory; the
-// shared data sits beside the repository root.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "data")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("shared/data not found in any directory above the test")
-		}
-		dir = parent
-	}
-}
 
 // importFile imports one file and returns what was emitted.
 func importFile(t *testing.T, format Format, path string, opts Options) ([]columnar.Trajectory, Stats, error) {
@@ -122,7 +102,7 @@ func extraValue(t *testing.T, tr columnar.Trajectory, path string) (any, bool) {
 // messages of "history" for function_calling_simple, which has no list)
 // and the number of assistant messages of the mini-swe-agent files.
 func TestImportRealFiles(t *testing.T) {
-	root := filepath.Join(sharedData(t), "trajectories")
+	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	const (
 		mm = "replay__marshmallow-code__marshmallow-1867__"
 		ms = "__marshmallow-code__marshmallow-1867.traj"
@@ -248,7 +228,7 @@ func TestImportRealFiles(t *testing.T) {
 // TestRealFileDetails pins steps whose mapping is not a plain copy: action
 // types, written code and error flags.
 func TestRealFileDetails(t *testing.T) {
-	root := filepath.Join(sharedData(t), "trajectories")
+	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	type stepWant struct {
 		index      int
 		actionType string
@@ -341,7 +321,7 @@ func TestRealFileDetails(t *testing.T) {
 // TestDeterministic imports every real file twice and expects identical
 // trajectories.
 func TestDeterministic(t *testing.T) {
-	root := filepath.Join(sharedData(t), "trajectories")
+	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	var files []string
 	for _, pat := range []string{"swe-agent/*.traj", "mini-swe-agent/*.traj.json"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))
@@ -373,7 +353,7 @@ func TestDeterministic(t *testing.T) {
 // TestExtraKeepsSourceFields checks that fields without a column survive in
 // Extra.
 func TestExtraKeepsSourceFields(t *testing.T) {
-	root := filepath.Join(sharedData(t), "trajectories")
+	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	fcReplace := filepath.Join(root, "swe-agent/replay__marshmallow-code__marshmallow-1867__function_calling_replace__install-1__marshmallow-code__marshmallow-1867.traj")
 	tests := []struct {
 		path   string
@@ -423,7 +403,7 @@ func TestExtraKeepsSourceFields(t *testing.T) {
 // top-level, info and step field is either mapped to a column or found
 // verbatim in Extra.
 func TestExtraCoversEveryField(t *testing.T) {
-	root := filepath.Join(sharedData(t), "trajectories")
+	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	files, err := filepath.Glob(filepath.Join(root, "swe-agent", "*.traj"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no SWE-agent files: %v", err)
@@ -648,7 +628,7 @@ func TestMiniSWEAgentSamples(t *testing.T) {
 // TestMalformed checks that bad input fails with an error naming the file,
 // line and field, and that Skip counts bad records and goes on.
 func TestMalformed(t *testing.T) {
-	realFile := filepath.Join(sharedData(t), "trajectories", "swe-agent", "ctf__crypto__eps.traj")
+	realFile := filepath.Join(shareddata.Dir(t), "trajectories", "swe-agent", "ctf__crypto__eps.traj")
 	whole, err := os.ReadFile(realFile)
 	if err != nil {
 		t.Fatal(err)
