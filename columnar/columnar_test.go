@@ -204,7 +204,7 @@ func TestJSONLRoundTripAndErrors(t *testing.T) {
 	w.Close()
 	text := buf.String()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	input := lines[0] + "\n\n{\"trajectory_id\": 5}\n" + "{not json\n" + lines[1] + "\n"
+	input := lines[0] + "\n\n{\"trajectory_id\": 5}\n" + "{not json\n" + lines[1] + "\n" + `{"trajectory_id": "x", "surprise": 1}` + "\n"
 
 	var got []columnar.Trajectory
 	err := columnar.ReadJSONL(context.Background(), strings.NewReader(text), "a.jsonl", columnar.OnErrorFail, nil,
@@ -222,7 +222,8 @@ func TestJSONLRoundTripAndErrors(t *testing.T) {
 	err = columnar.ReadJSONL(context.Background(), strings.NewReader(input), "a.jsonl", columnar.OnErrorSkip,
 		func(re *columnar.RecordError) { bad = append(bad, re.Error()) },
 		func(*columnar.Trajectory, int64) error { n++; return nil })
-	if err != nil || n != 2 || len(bad) != 2 || !strings.HasPrefix(bad[1], "a.jsonl: line 4: malformed JSON") {
+	if err != nil || n != 2 || len(bad) != 3 || !strings.HasPrefix(bad[1], "a.jsonl: line 4: malformed JSON") ||
+		bad[2] != "a.jsonl: line 6: field surprise: not in trajectory schema version 1 (put source fields in extra)" {
 		t.Fatalf("skip policy: err=%v n=%d bad=%q", err, n, bad)
 	}
 }

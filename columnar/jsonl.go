@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // MaxJSONLLine bounds one JSONL record (64 MiB): a longer line is reported
@@ -58,6 +59,9 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // *RecordError naming name and the line; with OnErrorSkip, onBad (when not
 // nil) gets it and reading goes on.
 func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnError, onBad func(*RecordError), fn func(rec *T, line int64) error) error {
+	// A full trajectory must have no field the schema lacks (it would be
+	// lost); projections read what they need and ignore the rest.
+	_, strict := any(new(T)).(*Trajectory)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), MaxJSONLLine)
 	var line int64
@@ -73,7 +77,7 @@ func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnEr
 			continue
 		}
 		var rec T
-		if err := decodeStrict(b, &rec); err != nil {
+		if err := decodeStrict(b, &rec, strict); err != nil {
 			re := &RecordError{File: name, Line: line, Row: -1, Err: err}
 			if policy != OnErrorSkip {
 				return re
@@ -99,9 +103,15 @@ func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnEr
 }
 
 // decodeStrict decodes one JSON value and explains type errors by field.
-func decodeStrict(b []byte, v any) error {
+func decodeStrict(b []byte, v any, noUnknown bool) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
+	if noUnknown {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return fmt.Errorf("field %s: not in trajectory schema version %d (put source fields in extra)", strings.Trim(f, `"`), SchemaVersion)
+		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return fmt.Errorf("field %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
