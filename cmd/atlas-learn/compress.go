@@ -3,18 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"math"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,26 +27,6 @@ type compressFlags struct {
 	out        string
 	verbose    bool
 	cost       compress.CostModel
-}
-
-// compressOutput is the RESULT.json document.
-type compressOutput struct {
-	compress.Result
-	Format                  string             `json:"format"`
-	Cost                    compress.CostModel `json:"cost_model"`
-	Iterations              int                `json:"iterations"`
-	MaxArity                int                `json:"max_arity"`
-	Inputs                  []string           `json:"inputs"`
-	Programs                int                `json:"programs"`
-	HoldoutFraction         float64            `json:"holdout_fraction,omitempty"`
-	Seed                    uint64             `json:"seed,omitempty"`
-	HoldoutIndices          []int              `json:"holdout_indices,omitempty"`
-	HoldoutOriginalCost     int64              `json:"holdout_original_cost,omitempty"`
-	HoldoutFinalCost        int64              `json:"holdout_final_cost,omitempty"`
-	HoldoutCompressionRatio float64            `json:"holdout_compression_ratio,omitempty"`
-	Python                  *pythonRendering   `json:"python,omitempty"`
-	ElapsedMS               int64              `json:"elapsed_ms"`
-	PeakRSSBytes            int64              `json:"peak_rss_bytes"`
 }
 
 func newCompressCmd() *cobra.Command {
@@ -102,55 +73,16 @@ field then shows the abstractions and rewritten programs as Python.`,
 }
 
 func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr io.Writer) error {
-	start := time.Now()
-	if f.holdout < 0 || f.holdout >= 1 || math.IsNaN(f.holdout) {
-		return fmt.Errorf("--holdout must be in [0, 1), got %v", f.holdout)
-	}
-	programs, err := readPrograms(ctx, f.format, inputs, f.limit, f.workers)
-	if err != nil {
-		return err
-	}
-	var lib []compress.Abstraction
-	if f.library != "" {
-		if lib, err = readLibrary(ctx, f.library); err != nil {
-			return err
-		}
-	}
 	logger := slog.New(slog.DiscardHandler)
 	if f.verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
-	shards := f.shards
-	if shards <= 0 {
-		shards = max(f.workers, 1)
-	}
-	opts := compress.Options{Iterations: f.iterations, MaxArity: f.maxArity, Workers: f.workers,
-		Shards: shards, Library: lib, Logger: logger, Cost: f.cost}
-	train, held, heldIdx := splitHoldout(programs, f.holdout, f.seed)
-	res, err := compress.Compress(ctx, train, opts)
+	out, err := jobs.Compress(ctx, jobs.CompressOptions{Format: f.format, Inputs: inputs, Limit: f.limit,
+		Iterations: f.iterations, MaxArity: f.maxArity, Workers: f.workers, Shards: f.shards, Library: f.library,
+		Holdout: f.holdout, Seed: f.seed, Cost: f.cost, S3: s3FromEnv(), Logger: logger})
 	if err != nil {
 		return err
 	}
-	out := compressOutput{Result: *res, Format: f.format, Cost: f.cost, Iterations: f.iterations, MaxArity: f.maxArity,
-		Inputs: inputs, Programs: len(programs)}
-	if f.holdout > 0 {
-		out.HoldoutFraction, out.Seed, out.HoldoutIndices = f.holdout, f.seed, heldIdx
-		if len(held) > 0 {
-			hr, err := compress.Rewrite(ctx, held, res.Abstractions, opts)
-			if err != nil {
-				return fmt.Errorf("holdout: %w", err)
-			}
-			out.HoldoutOriginalCost, out.HoldoutFinalCost = hr.OriginalCost, hr.FinalCost
-			out.HoldoutCompressionRatio = hr.CompressionRatio
-		}
-	}
-	if f.format == "python" {
-		if out.Python, err = renderPython(ctx, res, max(f.workers, 1)); err != nil {
-			return err
-		}
-	}
-	out.ElapsedMS = time.Since(start).Milliseconds()
-	out.PeakRSSBytes = peakRSS()
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
@@ -158,135 +90,5 @@ func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr i
 	if err := writeObject(ctx, f.out, append(b, '\n')); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
-	logger.Info("compressed", "original_cost", res.OriginalCost, "final_cost", res.FinalCost,
-		"ratio", res.CompressionRatio, "elapsed", time.Since(start))
 	return nil
-}
-
-// readPrograms loads the corpus from the inputs in order.
-func readPrograms(ctx context.Context, format string, inputs []string, limit, workers int) ([]string, error) {
-	var programs []string
-	if format == "python" {
-		// Trajectory datasets contribute their successful solutions.
-		var files []string
-		for _, in := range inputs {
-			if !jobs.IsDataset(in) {
-				files = append(files, in)
-				continue
-			}
-			cfg, err := jobs.LoadConfig("", os.Getenv)
-			if err != nil {
-				return nil, err
-			}
-			ps, err := jobs.SolutionCorpus(ctx, in, limit-len(programs), max(workers, 1), cfg.S3)
-			if err != nil {
-				return nil, err
-			}
-			programs = append(programs, ps...)
-		}
-		inputs = files
-		var err error
-		if inputs, err = expandPythonInputs(inputs); err != nil {
-			return nil, err
-		}
-	}
-	for _, in := range inputs {
-		b, err := readObject(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("read input: %w", err)
-		}
-		switch format {
-		case "stitch":
-			var ps []string
-			if err := json.Unmarshal(b, &ps); err != nil {
-				return nil, fmt.Errorf("%s: want a JSON list of program strings: %w", in, err)
-			}
-			programs = append(programs, ps...)
-		case "python":
-			p, err := encodePython(ctx, b)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", in, err)
-			}
-			programs = append(programs, p)
-		default:
-			return nil, fmt.Errorf("unknown --format %q (want stitch or python)", format)
-		}
-	}
-	if len(programs) == 0 {
-		return nil, errors.New("empty corpus: the inputs hold no programs")
-	}
-	return programs, nil
-}
-
-// expandPythonInputs replaces each directory by its .py files, in
-// lexical order.
-func expandPythonInputs(inputs []string) ([]string, error) {
-	var out []string
-	for _, in := range inputs {
-		st, err := os.Stat(in)
-		if err != nil {
-			return nil, fmt.Errorf("input: %w", err)
-		}
-		if !st.IsDir() {
-			out = append(out, in)
-			continue
-		}
-		err = filepath.WalkDir(in, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && strings.HasSuffix(p, ".py") {
-				out = append(out, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("input %s: %w", in, err)
-		}
-	}
-	return out, nil
-}
-
-// readLibrary reads the abstractions of a previous RESULT.json.
-func readLibrary(ctx context.Context, path string) ([]compress.Abstraction, error) {
-	b, err := readObject(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("read library: %w", err)
-	}
-	var prev struct {
-		Abstractions []compress.Abstraction `json:"abstractions"`
-	}
-	if err := json.Unmarshal(b, &prev); err != nil {
-		return nil, fmt.Errorf("library %s: %w", path, err)
-	}
-	if err := compress.ValidateLibrary(prev.Abstractions); err != nil {
-		return nil, fmt.Errorf("library %s: %w", path, err)
-	}
-	return prev.Abstractions, nil
-}
-
-// splitHoldout holds out round(frac*n) programs chosen by a seeded
-// permutation; both parts keep the input order.
-func splitHoldout(programs []string, frac float64, seed uint64) (train, held []string, heldIdx []int) {
-	if frac <= 0 {
-		return programs, nil, nil
-	}
-	n := len(programs)
-	k := int(math.Round(frac * float64(n)))
-	k = min(k, n-1)
-	perm := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Perm(n)
-	heldIdx = slices.Clone(perm[:k])
-	slices.Sort(heldIdx)
-	isHeld := make([]bool, n)
-	for _, i := range heldIdx {
-		isHeld[i] = true
-	}
-	for i, p := range programs {
-		if isHeld[i] {
-			held = append(held, p)
-		} else {
-			train = append(train, p)
-		}
-	}
-	return train, held, heldIdx
 }

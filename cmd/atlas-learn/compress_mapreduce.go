@@ -38,7 +38,7 @@ syntax and B_i the global index of its first program (shards are contiguous slic
 The library learned is the same as "atlas-learn compress" learns, for any number of shards.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			progs, err := readPrograms(cmd.Context(), "stitch", args, 0, 1)
+			progs, err := jobs.ReadPrograms(cmd.Context(), "stitch", args, 0, 1, s3FromEnv())
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ The library learned is the same as "atlas-learn compress" learns, for any number
 				return err
 			}
 			if library != "" {
-				lib, err := readLibrary(cmd.Context(), library)
+				lib, err := jobs.ReadLibrary(cmd.Context(), library, s3FromEnv())
 				if err != nil {
 					return err
 				}
@@ -111,7 +111,7 @@ func newCompressReduceCmd() *cobra.Command {
 			var lib []compress.Abstraction
 			if library != "" {
 				var err error
-				if lib, err = readLibrary(cmd.Context(), library); err != nil {
+				if lib, err = jobs.ReadLibrary(cmd.Context(), library, s3FromEnv()); err != nil {
 					return err
 				}
 			}

@@ -1,14 +1,14 @@
 //go:build unix
 
-package main
+package jobs
 
 import (
 	"runtime"
 	"syscall"
 )
 
-// peakRSS is the process's peak resident set size in bytes (getrusage).
-func peakRSS() int64 {
+// PeakRSS is the process's peak resident set size in bytes (getrusage).
+func PeakRSS() int64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -1,4 +1,4 @@
-package main
+package jobs
 
 import (
 	"context"
@@ -10,21 +10,19 @@ import (
 	"github.com/atlas-ai/atlas-learn/compress/pyfront"
 )
 
-// pythonRendering shows a python-format result as Python source. A concept
+// PythonRendering shows a python-format result as Python source. A concept
 // that cannot be a Python function (it is only ever inlined) or a program
 // that cannot be printed is listed in Errors instead.
-type pythonRendering struct {
+type PythonRendering struct {
 	Abstractions map[string]string `json:"abstractions"`
 	Rewritten    []string          `json:"rewritten"`
 	Errors       []string          `json:"errors,omitempty"`
 }
 
-func encodePython(ctx context.Context, src []byte) (string, error) {
-	return pyfront.Encode(ctx, src)
-}
-
-func renderPython(ctx context.Context, res *compress.Result, workers int) (*pythonRendering, error) {
-	out := &pythonRendering{Abstractions: map[string]string{}}
+// RenderPython prints a result's abstractions and rewritten programs as
+// Python, the programs in parallel (workers) and in order.
+func RenderPython(ctx context.Context, res *compress.Result, workers int) *PythonRendering {
+	out := &PythonRendering{Abstractions: map[string]string{}}
 	var lib []pyfront.Concept
 	for _, a := range res.Abstractions {
 		c := pyfront.Concept{Name: a.Name, Body: a.Body, Arity: a.Arity}
@@ -53,5 +51,5 @@ func renderPython(ctx context.Context, res *compress.Result, workers int) (*pyth
 			out.Errors = append(out.Errors, fmt.Sprintf("program %d: %v", i, err))
 		}
 	}
-	return out, nil
+	return out
 }
