@@ -48,19 +48,12 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 		Version string
 	}{opts.Gen, opts.Parquet, Version})
 	fp := columnar.Fingerprint(shape)
-	out, err := storage.Open(ctx, opts.Output, opts.S3)
-	if err != nil {
-		return nil, fmt.Errorf("output: %w", err)
-	}
-	defer out.Close()
-	c, err := columnar.NewCommitter(ctx, out, "", columnar.DatasetManifest)
+	out, err := openDatasetOutput(ctx, opts.Output, opts.S3, opts.Parquet, fp, columnar.DatePartition)
 	if err != nil {
 		return nil, err
 	}
-	sink := columnar.NewSink(c, columnar.SinkOptions{
-		Fingerprint: fp, Partition: columnar.DatePartition,
-		RowsPerFile: opts.Parquet.RowsPerFile, JSONL: opts.Parquet.JSONL, Parquet: opts.Parquet.Writer(),
-	})
+	defer out.close()
+	sink := out.sink
 	var successes int64
 	eg, ectx := errgroup.WithContext(ctx)
 	futures := make(chan chan []columnar.Trajectory, opts.Workers)
@@ -104,14 +97,12 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 		}
 		return nil
 	})
-	if err := eg.Wait(); err != nil {
-		sink.Abort()
-		_ = c.Abort(ctx)
-		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
+	err = eg.Wait()
+	if err == nil {
+		err = sink.Close()
 	}
-	if err := sink.Close(); err != nil {
-		sink.Abort()
-		_ = c.Abort(ctx)
+	if err != nil {
+		out.abort(ctx)
 		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
 	}
 	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{"rows_generated": int64(opts.Gen.N), "successes": successes}}
@@ -119,14 +110,8 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 		Gen     trajgen.Config `json:"gen"`
 		Parquet ParquetConfig  `json:"parquet"`
 	}{opts.Gen, opts.Parquet})
-	finished := time.Now().UTC()
-	m.Run = columnar.RunInfo{ID: "gen-" + fp, Command: "gen", Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
-	if err := c.Commit(ctx, m); err != nil {
-		_ = c.Abort(ctx)
+	if err := commit(ctx, out.c, m, "gen-"+fp, "gen", started, log); err != nil {
 		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
-	}
-	if err := c.CleanupErr(); err != nil {
-		log.Warn("committed; some replaced files could not be deleted (readers ignore them)", "error", err)
 	}
 	log.Info("generated", "trajectories", opts.Gen.N, "successes", successes, "output", storage.Redact(opts.Output), "elapsed_ms", m.Run.ElapsedMS)
 	return m, nil

@@ -71,22 +71,14 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	}{opts.Format, opts.OnError, opts.Parquet, Version})
 	fp := columnar.Fingerprint(h.Sum(nil), shape)
 
-	out, err := storage.Open(ctx, opts.Output, opts.S3)
-	if err != nil {
-		return nil, fmt.Errorf("output: %w", err)
-	}
-	defer out.Close()
-	c, err := columnar.NewCommitter(ctx, out, "", columnar.DatasetManifest)
+	out, err := openDatasetOutput(ctx, opts.Output, opts.S3, opts.Parquet, fp, datePartitionIfKnown)
 	if err != nil {
 		return nil, err
 	}
-	sink := columnar.NewSink(c, columnar.SinkOptions{
-		Fingerprint: fp, Partition: datePartitionIfKnown,
-		RowsPerFile: opts.Parquet.RowsPerFile, JSONL: opts.Parquet.JSONL, Parquet: opts.Parquet.Writer(),
-	})
+	defer out.close()
+	sink := out.sink
 	fail := func(err error) (*columnar.Manifest, error) {
-		sink.Abort()
-		_ = c.Abort(ctx)
+		out.abort(ctx)
 		return nil, fmt.Errorf("import: %w (nothing committed)", err)
 	}
 	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{}}
@@ -110,13 +102,8 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		OnError columnar.OnError `json:"on_error"`
 		Parquet ParquetConfig    `json:"parquet"`
 	}{opts.Format, opts.OnError, opts.Parquet})
-	finished := time.Now().UTC()
-	m.Run = columnar.RunInfo{ID: "import-" + fp, Command: "import", Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
-	if err := c.Commit(ctx, m); err != nil {
+	if err := commit(ctx, out.c, m, "import-"+fp, "import", started, log); err != nil {
 		return fail(err)
-	}
-	if err := c.CleanupErr(); err != nil {
-		log.Warn("committed; some replaced files could not be deleted (readers ignore them)", "error", err)
 	}
 	return m, nil
 }

@@ -144,14 +144,8 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	}
 	m.Counters["files_read"] = int64(len(src.Files))
 	m.Config, _ = json.Marshal(cfg.Redacted())
-	finished := time.Now().UTC()
-	m.Run = columnar.RunInfo{ID: runID, Command: "run", Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
-	if err := c.Commit(ctx, m); err != nil {
-		_ = c.Abort(ctx)
+	if err := commit(ctx, c, m, runID, "run", started, log); err != nil {
 		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
-	}
-	if err := c.CleanupErr(); err != nil {
-		log.Warn("committed; some replaced files could not be deleted (readers ignore them)", "error", err)
 	}
 	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", strings.TrimSuffix(storage.Redact(cfg.Output), "/")+"/"+storage.Join(runDir, columnar.RunManifest))
 	return &Result{RunDir: runDir, Manifest: m}, nil
