@@ -136,16 +136,12 @@ func newLibrary(lib []Concept, opaque bool) (*library, error) {
 // checkAtoms rejects lambda-calculus constructs the encoding never makes
 // and holes beyond the arity.
 func checkAtoms(t *sexp.Node, arity int) error {
-	stack := []*sexp.Node{t}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
+	return t.Walk(func(n *sexp.Node) error {
 		if n.IsList {
 			if len(n.List) == 0 {
 				return fmt.Errorf("empty list")
 			}
-			stack = append(stack, n.List...)
-			continue
+			return nil
 		}
 		a := n.Atom
 		if a == "lam" || a == "lambda" || strings.HasPrefix(a, "$") {
@@ -157,8 +153,8 @@ func checkAtoms(t *sexp.Node, arity int) error {
 				return fmt.Errorf("hole %s outside arity %d", a, arity)
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // opaqueCalls turns applications (NAME a...) of unknown heads into calls

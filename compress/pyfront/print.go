@@ -113,25 +113,19 @@ func choosePrefixes(terms ...*sexp.Node) (local, clocal, param string) {
 
 // collectNames gathers identifier atoms that are not canonical locals.
 func collectNames(t *sexp.Node, names map[string]bool) {
-	stack := []*sexp.Node{t}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if n.IsList {
-			stack = append(stack, n.List...)
-			continue
-		}
-		if isCanon(n.Atom) || !atomIsName(n.Atom) {
-			continue
+	_ = t.Walk(func(n *sexp.Node) error {
+		if n.IsList || isCanon(n.Atom) || !atomIsName(n.Atom) {
+			return nil
 		}
 		if s, ok := strings.CutPrefix(n.Atom, idPref); ok {
 			if u, err := frontend.Unescape(s); err == nil {
 				names[u] = true
 			}
-			continue
+			return nil
 		}
 		names[n.Atom] = true
-	}
+		return nil
+	})
 }
 
 // kid returns n with library applications inlined, for positions that are

@@ -58,16 +58,12 @@ func (u *uses) facts(n *sexp.Node) *scopeFacts {
 }
 
 func countAtoms(t *sexp.Node, m map[string]int) {
-	stack := []*sexp.Node{t}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if n.IsList {
-			stack = append(stack, n.List...)
-			continue
+	_ = t.Walk(func(n *sexp.Node) error {
+		if !n.IsList {
+			m[n.Atom]++
 		}
-		m[n.Atom]++
-	}
+		return nil
+	})
 }
 
 // atomic reports whether evaluating t can have no effect and needs no

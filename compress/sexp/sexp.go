@@ -132,3 +132,21 @@ func (n *Node) write(b *strings.Builder) {
 		stack = append(stack, frame{child, -1})
 	}
 }
+
+// Walk calls fn for n and every node below it, iteratively (so deep input
+// cannot exhaust the stack), parents before children, a list's children
+// last-first. It stops at the first error fn returns.
+func (n *Node) Walk(fn func(*Node) error) error {
+	stack := []*Node{n}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if err := fn(cur); err != nil {
+			return err
+		}
+		if cur.IsList {
+			stack = append(stack, cur.List...)
+		}
+	}
+	return nil
+}
