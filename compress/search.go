@@ -3,7 +3,6 @@ package compress
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -748,42 +747,8 @@ func (sr *worker) printBody(body []pnode) string {
 }
 
 func (sr *worker) writeBody(b *strings.Builder, body []pnode, i int32) {
-	n := body[i]
-	switch n.kind {
-	case KindPrim:
-		b.WriteString(sr.s.syms[n.a])
-	case KindVar:
-		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(int(n.a)))
-		if n.b != noNode {
-			b.WriteByte('_')
-			b.WriteString(strconv.Itoa(int(n.b)))
-		}
-	case KindIVar:
-		b.WriteByte('#')
-		b.WriteString(strconv.Itoa(int(n.a)))
-	case KindLam:
-		b.WriteString("(lam")
-		if n.b != noNode {
-			b.WriteByte('_')
-			b.WriteString(strconv.Itoa(int(n.b)))
-		}
-		b.WriteByte(' ')
-		sr.writeBody(b, body, n.kids[0])
-		b.WriteByte(')')
-	case KindApp:
-		var args []int32
-		h := i
-		for body[h].kind == KindApp {
-			args = append(args, body[h].kids[1])
-			h = body[h].kids[0]
-		}
-		b.WriteByte('(')
-		sr.writeBody(b, body, h)
-		for k := len(args) - 1; k >= 0; k-- {
-			b.WriteByte(' ')
-			sr.writeBody(b, body, args[k])
-		}
-		b.WriteByte(')')
-	}
+	writeTerm(b, sr.s.syms, i, func(id int32) (Kind, int32, int32, int32, int32) {
+		n := body[id]
+		return n.kind, n.a, n.b, n.kids[0], n.kids[1]
+	})
 }

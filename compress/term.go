@@ -319,41 +319,66 @@ func (s *Store) String(n int32) string {
 }
 
 func (s *Store) write(b *strings.Builder, n int32) {
-	nd := s.nodes[n]
-	switch nd.kind {
+	writeTerm(b, s.syms, n, func(id int32) (Kind, int32, int32, int32, int32) {
+		nd := s.nodes[id]
+		switch nd.kind {
+		case KindLam:
+			return nd.kind, 0, nd.b, nd.a, noNode
+		case KindApp:
+			return nd.kind, 0, noNode, nd.a, nd.b
+		}
+		return nd.kind, nd.a, nd.b, noNode, noNode
+	})
+}
+
+// termView describes one node of some term representation: its kind; for a
+// primitive its symbol, for a variable or argument its index; the tag of a
+// tagged variable or lambda (or noNode); and its children (a lambda's body,
+// or an application's function and argument).
+type termView func(id int32) (kind Kind, a, tag, left, right int32)
+
+// writeTerm prints a term in Stitch's syntax, whatever its representation:
+// the Store's DAG and the search's partial bodies share this printer.
+func writeTerm(b *strings.Builder, syms []string, n int32, view termView) {
+	kind, a, tag, left, _ := view(n)
+	switch kind {
 	case KindPrim:
-		b.WriteString(s.syms[nd.a])
+		b.WriteString(syms[a])
 	case KindVar:
 		b.WriteByte('$')
-		b.WriteString(strconv.Itoa(int(nd.a)))
-		if nd.b != noNode {
+		b.WriteString(strconv.Itoa(int(a)))
+		if tag != noNode {
 			b.WriteByte('_')
-			b.WriteString(strconv.Itoa(int(nd.b)))
+			b.WriteString(strconv.Itoa(int(tag)))
 		}
 	case KindIVar:
 		b.WriteByte('#')
-		b.WriteString(strconv.Itoa(int(nd.a)))
+		b.WriteString(strconv.Itoa(int(a)))
 	case KindLam:
 		b.WriteString("(lam")
-		if nd.b != noNode {
+		if tag != noNode {
 			b.WriteByte('_')
-			b.WriteString(strconv.Itoa(int(nd.b)))
+			b.WriteString(strconv.Itoa(int(tag)))
 		}
 		b.WriteByte(' ')
-		s.write(b, nd.a)
+		writeTerm(b, syms, left, view)
 		b.WriteByte(')')
 	case KindApp:
 		var args []int32
 		h := n
-		for s.nodes[h].kind == KindApp {
-			args = append(args, s.nodes[h].b)
-			h = s.nodes[h].a
+		for {
+			k, _, _, fn, arg := view(h)
+			if k != KindApp {
+				break
+			}
+			args = append(args, arg)
+			h = fn
 		}
 		b.WriteByte('(')
-		s.write(b, h)
+		writeTerm(b, syms, h, view)
 		for i := len(args) - 1; i >= 0; i-- {
 			b.WriteByte(' ')
-			s.write(b, args[i])
+			writeTerm(b, syms, args[i], view)
 		}
 		b.WriteByte(')')
 	}
