@@ -237,7 +237,7 @@ func TestCommitterAtomicReplace(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		s := columnar.NewSink(c, columnar.SinkOptions{Fingerprint: fp, Partition: columnar.DatePartition, RowsPerFile: 4})
+		s := columnar.NewSink(c, columnar.SinkOptions[columnar.Trajectory]{Fingerprint: fp, Partition: columnar.DatePartition, RowsPerFile: 4})
 		for i := 0; i < n; i++ {
 			if err := s.Write(ctx, sample(i)); err != nil {
 				return err
@@ -248,7 +248,7 @@ func TestCommitterAtomicReplace(t *testing.T) {
 			c.Abort(ctx)
 			return errors.New("crash")
 		}
-		if err := s.Close(); err != nil {
+		if err := s.Close(ctx); err != nil {
 			return err
 		}
 		return c.Commit(ctx, &columnar.Manifest{Kind: "dataset", Fingerprint: fp})

@@ -40,6 +40,8 @@ type Source struct {
 	// Manifest is the dataset's manifest when it has one; its files are
 	// then exactly the files read.
 	Manifest *Manifest
+	// Schema is the schema of the dataset's rows.
+	Schema Schema
 }
 
 // FormatOf tells a data file's format from its name ("" when it is not one).
@@ -84,8 +86,15 @@ func PartitionOf(rel string) string {
 // exactly its manifest's trajectory files, never leftovers beside them. A
 // root that is itself a data file is read alone.
 func OpenSource(ctx context.Context, b storage.BucketReader, root string) (*Source, error) {
+	return OpenDataset(ctx, b, root, TrajectoriesDataset, TrajectorySchema)
+}
+
+// OpenDataset is OpenSource for any dataset: under a manifest it reads the
+// entry named dataset, which must be of schema want; without one, every
+// data file under root.
+func OpenDataset(ctx context.Context, b storage.BucketReader, root, dataset string, want Schema) (*Source, error) {
 	root = strings.Trim(root, "/")
-	src := &Source{Bucket: b, Root: root}
+	src := &Source{Bucket: b, Root: root, Schema: want}
 	where := locationName(b, root)
 	if root != "" && FormatOf(root) != "" {
 		info, err := b.Stat(ctx, root)
@@ -101,7 +110,7 @@ func OpenSource(ctx context.Context, b storage.BucketReader, root string) (*Sour
 	}
 	if m != nil {
 		src.Manifest = m
-		files, err := manifestFiles(m, root, where)
+		files, err := manifestFiles(m, root, where, dataset, want)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +158,7 @@ func OpenSource(ctx context.Context, b storage.BucketReader, root string) (*Sour
 		if m == nil {
 			continue
 		}
-		files, err := manifestFiles(m, sub, locationName(b, sub))
+		files, err := manifestFiles(m, sub, locationName(b, sub), dataset, want)
 		if err != nil {
 			return nil, err
 		}
@@ -180,10 +189,13 @@ func readAnyManifest(ctx context.Context, b storage.BucketReader, dir string) (*
 	return nil, nil
 }
 
-func manifestFiles(m *Manifest, dir, where string) ([]SourceFile, error) {
-	d := m.Dataset(TrajectoriesDataset)
+func manifestFiles(m *Manifest, dir, where, dataset string, want Schema) ([]SourceFile, error) {
+	d := m.Dataset(dataset)
 	if d == nil {
-		return nil, fmt.Errorf("%s: the manifest has no %q dataset", where, TrajectoriesDataset)
+		return nil, fmt.Errorf("%s: the manifest has no %q dataset", where, dataset)
+	}
+	if err := d.Check(want); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	var out []SourceFile
 	for _, f := range d.Files {
@@ -245,12 +257,13 @@ type Position struct {
 	Line int64
 }
 
-// ScanFile streams the records of one data file into fn. T is Trajectory
-// or a projection of it (a struct with a subset of its fields and tags):
-// only T's columns are decoded. Full trajectories are validated; a bad
-// record is a *RecordError naming the file and row or line, which stops
-// the scan under OnErrorFail and is counted, passed to onBad and passed
-// over under OnErrorSkip.
+// ScanFile streams the records of one data file into fn. T is a dataset's
+// row type or a projection of it (a struct with a subset of its fields and
+// tags): only T's columns are decoded. The file must be of opts.Schema
+// (zero: the trajectory schema). Rows whose type implements Validator are
+// validated (after Normalizer, for JSONL); a bad record is a *RecordError
+// naming the file and row or line, which stops the scan under OnErrorFail
+// and is counted, passed to onBad and passed over under OnErrorSkip.
 func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, opts ReadOptions, policy OnError, onBad func(*RecordError), fn func(rec *T, pos Position) error) (ScanStats, error) {
 	var st ScanStats
 	name := locationName(b, f.Key)
@@ -273,8 +286,8 @@ func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, 
 		defer ra.Close()
 		err = ReadParquet(ctx, ra, size, name, opts, func(batch []T, first int64) error {
 			for i := range batch {
-				if t, ok := any(&batch[i]).(*Trajectory); ok {
-					if err := t.Validate(); err != nil {
+				if v, ok := any(&batch[i]).(Validator); ok {
+					if err := v.Validate(); err != nil {
 						if err := bad(&RecordError{File: name, Row: first + int64(i), Err: err}); err != nil {
 							return err
 						}
@@ -296,9 +309,11 @@ func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, 
 		}
 		defer r.Close()
 		err = ReadJSONL(ctx, r, name, policy, func(re *RecordError) { _ = bad(re) }, func(rec *T, line int64) error {
-			if t, ok := any(rec).(*Trajectory); ok {
-				t.Normalize()
-				if err := t.Validate(); err != nil {
+			if n, ok := any(rec).(Normalizer); ok {
+				n.Normalize()
+			}
+			if v, ok := any(rec).(Validator); ok {
+				if err := v.Validate(); err != nil {
 					return bad(&RecordError{File: name, Line: line, Err: err})
 				}
 			}

@@ -24,6 +24,9 @@ const (
 	RunManifest     = "manifest.json"
 	// ManifestFormat identifies ATLAS manifests.
 	ManifestFormat = "atlas-learn/manifest"
+	// ManifestFormatVersion is the manifest format this build writes: 2
+	// names each dataset's schema and stage.
+	ManifestFormatVersion = 2
 )
 
 // Manifest describes a committed output: the files of each dataset with
@@ -37,23 +40,67 @@ const (
 type Manifest struct {
 	Format        string           `json:"format"`
 	FormatVersion int              `json:"format_version"`
-	Kind          string           `json:"kind"` // "dataset" or "run"
-	Fingerprint   string           `json:"fingerprint"`
+	Kind          string `json:"kind"` // "dataset" or "run"
+	Fingerprint   string `json:"fingerprint"`
+	// SchemaVersion is the trajectory schema's version: the only schema
+	// of format version 1 manifests. From format version 2 each dataset
+	// names its own schema; this stays for readers of version 1.
 	SchemaVersion int32            `json:"schema_version"`
 	Datasets      []DatasetEntry   `json:"datasets"`
 	Inputs        []InputEntry     `json:"inputs,omitempty"`
 	Counters      map[string]int64 `json:"counters"`
-	Config        json.RawMessage  `json:"config,omitempty"`
-	Run           RunInfo          `json:"run"`
+	// Stages lists the stages of a run in the order they ran, with the
+	// datasets each wrote and its counters.
+	Stages []StageEntry     `json:"stages,omitempty"`
+	Config json.RawMessage `json:"config,omitempty"`
+	Run    RunInfo         `json:"run"`
+}
+
+// StageEntry is one stage of a run: its kind ("trajectory" for stages
+// that see each trajectory once, "batch" for stages that run once over
+// the batch), the datasets it wrote and its counters. Its timing is in
+// RunInfo.Stages, as timings differ between identical runs.
+type StageEntry struct {
+	Name     string           `json:"name"`
+	Kind     string           `json:"kind"`
+	Datasets []string         `json:"datasets"`
+	Counters map[string]int64 `json:"counters"`
+}
+
+// StageTiming is the wall time of one stage.
+type StageTiming struct {
+	Name      string `json:"name"`
+	ElapsedMS int64  `json:"elapsed_ms"`
 }
 
 // DatasetEntry is one dataset of a manifest.
 type DatasetEntry struct {
-	Name          string      `json:"name"`
-	Format        string      `json:"format"` // "parquet" or "jsonl"
+	Name   string `json:"name"`
+	Format string `json:"format"` // "parquet" or "jsonl"
+	// Schema names the rows' schema; empty in format version 1 manifests,
+	// whose only schema is the trajectory schema.
+	Schema        string      `json:"schema,omitempty"`
 	SchemaVersion int32       `json:"schema_version"`
+	Stage         string      `json:"stage,omitempty"`
 	Rows          int64       `json:"rows"`
 	Files         []FileEntry `json:"files"`
+}
+
+// SchemaOf is the entry's schema (the trajectory schema for format
+// version 1 entries, which do not name one).
+func (d *DatasetEntry) SchemaOf() Schema {
+	if d.Schema == "" {
+		return Schema{Name: TrajectorySchema.Name, Version: d.SchemaVersion}
+	}
+	return Schema{Name: d.Schema, Version: d.SchemaVersion}
+}
+
+// Check reports an entry whose schema is not want, naming the dataset.
+func (d *DatasetEntry) Check(want Schema) error {
+	if err := checkSchema(d.Schema, d.SchemaVersion, want); err != nil {
+		return fmt.Errorf("dataset %q: %w", d.Name, err)
+	}
+	return nil
 }
 
 // FileEntry is one data file; Path is relative to the manifest's directory.
@@ -81,6 +128,8 @@ type RunInfo struct {
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	ElapsedMS  int64     `json:"elapsed_ms"`
+	// Stages holds each stage's wall time, in the order they ran.
+	Stages []StageTiming `json:"stages,omitempty"`
 }
 
 // Dataset returns the named dataset entry, or nil.
@@ -106,8 +155,15 @@ func ReadManifest(ctx context.Context, b storage.BucketReader, key string) (*Man
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("%s/%s: not an atlas-learn manifest (format %q)", b.Name(), key, m.Format)
 	}
-	if m.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%s/%s: %w", b.Name(), key, &SchemaVersionError{Got: m.SchemaVersion, Want: SchemaVersion})
+	switch m.FormatVersion {
+	case 1:
+		// Version 1 had one schema for every dataset.
+		if m.SchemaVersion != SchemaVersion {
+			return nil, fmt.Errorf("%s/%s: %w", b.Name(), key, &SchemaVersionError{Got: m.SchemaVersion, Want: SchemaVersion})
+		}
+	case ManifestFormatVersion:
+	default:
+		return nil, fmt.Errorf("%s/%s: manifest format version %d, this build reads 1..%d", b.Name(), key, m.FormatVersion, ManifestFormatVersion)
 	}
 	return &m, nil
 }
@@ -140,14 +196,20 @@ type Committer struct {
 	committed  bool
 	cleanupErr error
 	files      map[string][]FileEntry
-	formats    map[string]string
+	datasets   map[string]declared
 	written    []string
+	open       map[*FileWriter]bool
+}
+
+type declared struct {
+	info   DatasetInfo
+	format string
 }
 
 // NewCommitter prepares an output under root (a key prefix of b, "" for
 // the bucket's root) whose manifest will be root/manifestName.
 func NewCommitter(ctx context.Context, b storage.Bucket, root, manifestName string) (*Committer, error) {
-	c := &Committer{b: b, root: strings.Trim(root, "/"), manifestName: manifestName, files: map[string][]FileEntry{}, formats: map[string]string{}}
+	c := &Committer{b: b, root: strings.Trim(root, "/"), manifestName: manifestName, files: map[string][]FileEntry{}, datasets: map[string]declared{}, open: map[*FileWriter]bool{}}
 	old, err := ReadManifest(ctx, b, c.key(manifestName))
 	switch {
 	case err == nil:
@@ -175,18 +237,59 @@ type FileWriter struct {
 	Rows int64
 }
 
-// Create starts the data file rel (relative to the root) of dataset,
-// stored as format ("parquet" or "jsonl").
-func (c *Committer) Create(ctx context.Context, dataset, format, rel, partition string) (*FileWriter, error) {
+// declare records a dataset, its schema and file format ("parquet" or
+// "jsonl") for the manifest: a declared dataset is listed even when it
+// gets no files.
+func (c *Committer) declare(info DatasetInfo, format string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.datasets[info.Name] = declared{info: info, format: format}
+}
+
+// Emitted returns the files of dataset closed so far by this committer,
+// in path order, ready for ScanFile on Bucket(): how a later stage of a
+// run reads what an earlier one wrote before anything is committed.
+func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.datasets[dataset]
+	if !ok {
+		return nil, Schema{}, fmt.Errorf("dataset %q: not written by this run", dataset)
+	}
+	files := append([]FileEntry(nil), c.files[dataset]...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	out := make([]SourceFile, len(files))
+	for i, f := range files {
+		out[i] = SourceFile{Key: c.key(f.Path), Rel: f.Path, Size: f.Bytes, Format: d.format, Partition: f.Partition, ContentID: "sha256:" + f.SHA256}
+	}
+	return out, d.info.Schema, nil
+}
+
+// Bucket is the store the committer writes to.
+func (c *Committer) Bucket() storage.Bucket { return c.b }
+
+// Declare records a dataset whose files are written with Create.
+func (c *Committer) Declare(info DatasetInfo, format string) { c.declare(info, format) }
+
+// Create starts the data file rel (relative to the root) of dataset, which
+// must have been declared (NewSink declares its datasets).
+func (c *Committer) Create(ctx context.Context, dataset, rel, partition string) (*FileWriter, error) {
+	c.mu.Lock()
+	_, ok := c.datasets[dataset]
+	c.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("create %s: dataset %q was not declared", rel, dataset)
+	}
 	w, err := c.b.NewWriter(ctx, c.key(rel))
 	if err != nil {
 		return nil, err
 	}
+	fw := &FileWriter{c: c, dataset: dataset, entry: FileEntry{Path: rel, Partition: partition}, w: w, h: sha256.New()}
 	c.mu.Lock()
 	c.written = append(c.written, rel)
-	c.formats[dataset] = format
+	c.open[fw] = true
 	c.mu.Unlock()
-	return &FileWriter{c: c, dataset: dataset, entry: FileEntry{Path: rel, Partition: partition}, w: w, h: sha256.New()}, nil
+	return fw, nil
 }
 
 func (f *FileWriter) Write(p []byte) (int, error) {
@@ -198,42 +301,50 @@ func (f *FileWriter) Write(p []byte) (int, error) {
 
 // Close stores the file and records it for the manifest.
 func (f *FileWriter) Close() error {
-	if err := f.w.Close(); err != nil {
+	err := f.w.Close()
+	f.c.mu.Lock()
+	defer f.c.mu.Unlock()
+	delete(f.c.open, f)
+	if err != nil {
 		return err
 	}
 	f.entry.Rows = f.Rows
 	f.entry.SHA256 = hex.EncodeToString(f.h.Sum(nil))
-	f.c.mu.Lock()
 	f.c.files[f.dataset] = append(f.c.files[f.dataset], f.entry)
-	f.c.mu.Unlock()
 	return nil
 }
 
 // Abort discards the file.
-func (f *FileWriter) Abort() error { return f.w.Abort() }
+func (f *FileWriter) Abort() error {
+	f.c.mu.Lock()
+	delete(f.c.open, f)
+	f.c.mu.Unlock()
+	return f.w.Abort()
+}
 
 // Commit fills in m's datasets from the files written and writes the
 // manifest: the commit point. Then it deletes the files that only the
 // previous manifest named.
 func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 	c.mu.Lock()
-	names := make([]string, 0, len(c.files))
-	for n := range c.files {
+	names := make([]string, 0, len(c.datasets))
+	for n := range c.datasets {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	m.Datasets = m.Datasets[:0]
 	for _, n := range names {
-		files := append([]FileEntry(nil), c.files[n]...)
+		files := append([]FileEntry{}, c.files[n]...)
 		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-		d := DatasetEntry{Name: n, Format: c.formats[n], SchemaVersion: SchemaVersion, Files: files}
+		dd := c.datasets[n]
+		d := DatasetEntry{Name: n, Format: dd.format, Schema: dd.info.Schema.Name, SchemaVersion: dd.info.Schema.Version, Stage: dd.info.Stage, Files: files}
 		for _, f := range files {
 			d.Rows += f.Rows
 		}
 		m.Datasets = append(m.Datasets, d)
 	}
 	c.mu.Unlock()
-	m.Format, m.FormatVersion, m.SchemaVersion = ManifestFormat, 1, SchemaVersion
+	m.Format, m.FormatVersion, m.SchemaVersion = ManifestFormat, ManifestFormatVersion, SchemaVersion
 	if m.Counters == nil {
 		m.Counters = map[string]int64{}
 	}
@@ -287,8 +398,8 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 // can be removed by hand. Nil when clean-up succeeded.
 func (c *Committer) CleanupErr() error { return c.cleanupErr }
 
-// Abort deletes the files this attempt wrote that the previous manifest
-// does not name. Best effort: it uses a fresh context so that it still
+// Abort discards the files still being written and deletes the files this
+// attempt wrote that the previous manifest does not name. Best effort: it uses a fresh context so that it still
 // runs after cancellation, and returns the first error. After a successful
 // Commit it does nothing: committed files are never deleted.
 func (c *Committer) Abort(ctx context.Context) error {
@@ -300,6 +411,16 @@ func (c *Committer) Abort(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	// Files still being written are discarded first.
+	c.mu.Lock()
+	open := make([]*FileWriter, 0, len(c.open))
+	for f := range c.open {
+		open = append(open, f)
+	}
+	c.mu.Unlock()
+	for _, f := range open {
+		_ = f.Abort()
+	}
 	keep := map[string]bool{}
 	if c.old != nil {
 		for _, d := range c.old.Datasets {

@@ -13,10 +13,6 @@ import (
 	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
-// SchemaVersionKey is the Parquet key-value metadata entry that records the
-// schema version of the file, beside the schema_version column.
-const SchemaVersionKey = "atlas.schema_version"
-
 // WriterOptions configures Parquet writes.
 type WriterOptions struct {
 	// RowGroupRows caps the rows of one row group (default 4096); readers
@@ -24,6 +20,9 @@ type WriterOptions struct {
 	RowGroupRows int64
 	// ZstdLevel is the zstd level: 1 fastest, 3 default, up to 4 (best).
 	ZstdLevel int
+	// Schema is the dataset's schema, recorded in the footer (zero: the
+	// trajectory schema).
+	Schema Schema
 	// Metadata is extra key-value metadata for the file footer.
 	Metadata map[string]string
 }
@@ -47,11 +46,16 @@ func (o WriterOptions) Validate() error {
 	if o.ZstdLevel < 0 || o.ZstdLevel > 4 {
 		return fmt.Errorf("zstd_level: must be 1..4, got %d", o.ZstdLevel)
 	}
+	if !o.Schema.IsZero() {
+		if err := o.Schema.Validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Writer writes rows of type T to one Parquet file, zstd-compressed, with
-// the schema version in the footer.
+// the dataset's schema name and version in the footer.
 type Writer[T any] struct {
 	w    *parquet.GenericWriter[T]
 	rows int64
@@ -63,12 +67,14 @@ func NewWriter[T any](out io.Writer, opts WriterOptions) (*Writer[T], error) {
 		return nil, err
 	}
 	opts = opts.WithDefaults()
+	schema := opts.Schema.orTrajectory()
 	levels := map[int]zstd.Level{1: zstd.SpeedFastest, 2: zstd.SpeedDefault, 3: zstd.SpeedDefault, 4: zstd.SpeedBetterCompression}
 	wo := []parquet.WriterOption{
 		parquet.Compression(&zstd.Codec{Level: levels[opts.ZstdLevel]}),
 		parquet.MaxRowsPerRowGroup(opts.RowGroupRows),
 		parquet.CreatedBy("atlas-learn", "", ""),
-		parquet.KeyValueMetadata(SchemaVersionKey, strconv.Itoa(int(SchemaVersion))),
+		parquet.KeyValueMetadata(SchemaKey, schema.Name),
+		parquet.KeyValueMetadata(SchemaVersionKey, strconv.Itoa(int(schema.Version))),
 	}
 	keys := make([]string, 0, len(opts.Metadata))
 	for k := range opts.Metadata {
@@ -103,6 +109,9 @@ type ReadOptions struct {
 	// ReadBufferSize is the read size for column chunks (default 1 MiB);
 	// larger means fewer range requests on remote stores.
 	ReadBufferSize int
+	// Schema is the schema the file must record in its footer (zero: the
+	// trajectory schema, which projections of trajectories read).
+	Schema Schema
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
@@ -140,12 +149,21 @@ func ReadParquet[T any](ctx context.Context, r io.ReaderAt, size int64, name str
 	if err != nil {
 		return fmt.Errorf("%s: not a readable Parquet file: %w", name, err)
 	}
-	if v, ok := f.Lookup(SchemaVersionKey); ok && v != strconv.Itoa(int(SchemaVersion)) {
-		got, _ := strconv.Atoi(v)
-		return fmt.Errorf("%s: %w", name, &SchemaVersionError{Got: int32(got), Want: SchemaVersion})
+	schema := opts.Schema.orTrajectory()
+	if v, ok := f.Lookup(SchemaVersionKey); ok {
+		got, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%s: footer %s: %q is not a version", name, SchemaVersionKey, v)
+		}
+		sname, _ := f.Lookup(SchemaKey)
+		if err := checkSchema(sname, int32(got), schema); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	} else if schema != TrajectorySchema {
+		return fmt.Errorf("%s: %w", name, &SchemaError{Got: Schema{Name: "(none)"}, Want: schema})
 	}
 	want := parquet.SchemaOf(new(T))
-	if err := checkColumns(want, f.Schema()); err != nil {
+	if err := checkColumns(want, f.Schema(), schema); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	batch := make([]T, opts.BatchRows)
@@ -186,7 +204,7 @@ func ReadParquet[T any](ctx context.Context, r io.ReaderAt, size int64, name str
 
 // checkColumns reports leaf columns of want that have is missing, so that a
 // file of another schema is rejected rather than read as zero values.
-func checkColumns(want, have *parquet.Schema) error {
+func checkColumns(want, have *parquet.Schema, schema Schema) error {
 	haveSet := map[string]bool{}
 	for _, p := range have.Columns() {
 		haveSet[strings.Join(p, ".")] = true
@@ -198,7 +216,7 @@ func checkColumns(want, have *parquet.Schema) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("not an ATLAS trajectory file of schema version %d: missing columns %s", SchemaVersion, strings.Join(missing, ", "))
+		return fmt.Errorf("not a file of schema %s: missing columns %s", schema, strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -28,13 +28,13 @@ func commitRows(t *testing.T, b storage.Bucket, fp string, n int) (*columnar.Com
 	if err != nil {
 		return nil, err
 	}
-	s := columnar.NewSink(c, columnar.SinkOptions{Fingerprint: fp})
+	s := columnar.NewSink(c, columnar.SinkOptions[columnar.Trajectory]{Fingerprint: fp})
 	for i := 0; i < n; i++ {
 		if err := s.Write(ctx, sample(i)); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(ctx); err != nil {
 		return nil, err
 	}
 	if err := c.Commit(ctx, &columnar.Manifest{Kind: "dataset", Fingerprint: fp}); err != nil {

@@ -8,10 +8,21 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 )
 
-// SinkOptions configures a Sink.
-type SinkOptions struct {
-	// Dataset names the dataset in the manifest (default "trajectories").
-	Dataset string
+// DatasetInfo describes a dataset in a manifest: its name (also the key
+// of its manifest entry), the schema of its rows and the stage that
+// produced it.
+type DatasetInfo struct {
+	Name   string
+	Schema Schema
+	// Stage is the run stage that wrote the dataset ("" outside runs).
+	Stage string
+}
+
+// SinkOptions configures a Sink of rows of type T.
+type SinkOptions[T any] struct {
+	// Dataset names the dataset, its schema and stage in the manifest
+	// (default: the trajectory dataset and schema).
+	Dataset DatasetInfo
 	// Dir is the dataset's directory under the committer's root ("" for
 	// the root itself).
 	Dir string
@@ -23,61 +34,99 @@ type SinkOptions struct {
 	// one dataset then never collide.
 	Shard string
 	// Partition gives a record's Hive partition path, or "" for none.
-	Partition func(*Trajectory) string
+	Partition func(*T) string
 	// RowsPerFile starts a new part file after this many rows (default
 	// 100,000).
 	RowsPerFile int64
-	// JSONL writes the native JSONL form beside each Parquet file.
+	// JSONL writes each row as a JSON line beside each Parquet file, as
+	// the dataset "<name>.jsonl".
 	JSONL bool
-	// Parquet configures the Parquet files.
+	// WriteEmpty writes one Parquet file with no rows when the sink gets
+	// none, so that an empty dataset still carries its schema.
+	WriteEmpty bool
+	// Parquet configures the Parquet files (its Schema is set from
+	// Dataset).
 	Parquet WriterOptions
 }
 
-// Sink writes trajectories into Parquet part files, one sequence of parts
-// per partition, through a Committer. Records go to files in the order
-// they arrive, so the same sequence of records gives the same files.
-type Sink struct {
+// Normalizer is implemented by row types that have a canonical form the
+// sink puts them in before writing (Trajectory does).
+type Normalizer interface{ Normalize() }
+
+// Validator is implemented by row types with invariants: the sink refuses
+// a row that fails them, and ScanFile reports such a row as a bad record.
+type Validator interface{ Validate() error }
+
+// Sink writes rows of type T into Parquet part files (and JSONL beside
+// them when configured), one sequence of parts per partition, through a
+// Committer. Rows go to files in the order they arrive, so the same
+// sequence of rows gives the same files. A Sink is not safe for
+// concurrent use.
+type Sink[T any] struct {
 	c     *Committer
-	opts  SinkOptions
-	parts map[string]*sinkPart
+	opts  SinkOptions[T]
+	parts map[string]*sinkPart[T]
+	rows  int64
 }
 
-type sinkPart struct {
+type sinkPart[T any] struct {
 	index int
 	rows  int64
 	fw    *FileWriter
-	pw    *Writer[Trajectory]
+	pw    *Writer[T]
 	jfw   *FileWriter
-	jw    *JSONLWriter[Trajectory]
-	buf   []Trajectory
+	jw    *JSONLWriter[T]
+	buf   []T
 }
 
 // NewSink starts a dataset on c.
-func NewSink(c *Committer, opts SinkOptions) *Sink {
-	if opts.Dataset == "" {
-		opts.Dataset = TrajectoriesDataset
+func NewSink[T any](c *Committer, opts SinkOptions[T]) *Sink[T] {
+	if opts.Dataset.Name == "" {
+		opts.Dataset.Name = TrajectoriesDataset
 	}
+	opts.Dataset.Schema = opts.Dataset.Schema.orTrajectory()
+	opts.Parquet.Schema = opts.Dataset.Schema
 	if opts.RowsPerFile <= 0 {
 		opts.RowsPerFile = 100_000
 	}
-	return &Sink{c: c, opts: opts, parts: map[string]*sinkPart{}}
+	c.declare(opts.Dataset, "parquet")
+	if opts.JSONL {
+		c.declare(jsonlInfo(opts.Dataset), "jsonl")
+	}
+	return &Sink[T]{c: c, opts: opts, parts: map[string]*sinkPart[T]{}}
+}
+
+func jsonlInfo(d DatasetInfo) DatasetInfo {
+	d.Name += ".jsonl"
+	return d
 }
 
 const sinkBatch = 256
 
-// Write adds one trajectory.
-func (s *Sink) Write(ctx context.Context, t Trajectory) error {
-	t.Normalize()
-	if err := t.Validate(); err != nil {
-		return fmt.Errorf("trajectory %q: %w", t.TrajectoryID, err)
-	}
+// Write adds one row, in the partition SinkOptions.Partition gives it. A
+// row type that implements Normalizer is normalized first; one that
+// implements Validator must be valid.
+func (s *Sink[T]) Write(ctx context.Context, row T) error {
 	part := ""
 	if s.opts.Partition != nil {
-		part = s.opts.Partition(&t)
+		part = s.opts.Partition(&row)
+	}
+	return s.WritePartition(ctx, part, row)
+}
+
+// WritePartition is Write into the given Hive partition ("" for none).
+func (s *Sink[T]) WritePartition(ctx context.Context, part string, row T) error {
+	if n, ok := any(&row).(Normalizer); ok {
+		n.Normalize()
+	}
+	if v, ok := any(&row).(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("dataset %s: row %d: %w", s.opts.Dataset.Name, s.rows, err)
+		}
 	}
 	p := s.parts[part]
 	if p == nil {
-		p = &sinkPart{}
+		p = &sinkPart[T]{}
 		s.parts[part] = p
 	}
 	if p.pw == nil {
@@ -85,8 +134,9 @@ func (s *Sink) Write(ctx context.Context, t Trajectory) error {
 			return err
 		}
 	}
-	p.buf = append(p.buf, t)
+	p.buf = append(p.buf, row)
 	p.rows++
+	s.rows++
 	if len(p.buf) >= sinkBatch {
 		if err := p.flush(); err != nil {
 			return err
@@ -98,7 +148,10 @@ func (s *Sink) Write(ctx context.Context, t Trajectory) error {
 	return nil
 }
 
-func (s *Sink) open(ctx context.Context, part string, p *sinkPart) error {
+// Rows is the number of rows written so far.
+func (s *Sink[T]) Rows() int64 { return s.rows }
+
+func (s *Sink[T]) open(ctx context.Context, part string, p *sinkPart[T]) error {
 	name := fmt.Sprintf("part-%05d", p.index)
 	if s.opts.Shard != "" {
 		name = fmt.Sprintf("part-%s-%05d", s.opts.Shard, p.index)
@@ -107,27 +160,27 @@ func (s *Sink) open(ctx context.Context, part string, p *sinkPart) error {
 	if s.opts.Fingerprint != "" {
 		base += "-" + s.opts.Fingerprint
 	}
-	fw, err := s.c.Create(ctx, s.opts.Dataset, "parquet", base+".parquet", part)
+	fw, err := s.c.Create(ctx, s.opts.Dataset.Name, base+".parquet", part)
 	if err != nil {
 		return err
 	}
-	pw, err := NewWriter[Trajectory](fw, s.opts.Parquet)
+	pw, err := NewWriter[T](fw, s.opts.Parquet)
 	if err != nil {
 		fw.Abort()
 		return err
 	}
 	p.fw, p.pw, p.rows = fw, pw, 0
 	if s.opts.JSONL {
-		jfw, err := s.c.Create(ctx, s.opts.Dataset+".jsonl", "jsonl", base+".jsonl", part)
+		jfw, err := s.c.Create(ctx, jsonlInfo(s.opts.Dataset).Name, base+".jsonl", part)
 		if err != nil {
 			return err
 		}
-		p.jfw, p.jw = jfw, NewJSONLWriter[Trajectory](jfw)
+		p.jfw, p.jw = jfw, NewJSONLWriter[T](jfw)
 	}
 	return nil
 }
 
-func (p *sinkPart) flush() error {
+func (p *sinkPart[T]) flush() error {
 	if p.pw == nil {
 		return nil
 	}
@@ -147,7 +200,7 @@ func (p *sinkPart) flush() error {
 	return nil
 }
 
-func (s *Sink) closePart(p *sinkPart) error {
+func (s *Sink[T]) closePart(p *sinkPart[T]) error {
 	if p.pw == nil {
 		return nil
 	}
@@ -176,8 +229,17 @@ func (s *Sink) closePart(p *sinkPart) error {
 	return nil
 }
 
-// Close finishes every open part file, in partition order.
-func (s *Sink) Close() error {
+// Close finishes every open part file, in partition order. With
+// WriteEmpty and no rows written, it writes one empty file first.
+func (s *Sink[T]) Close(ctx context.Context) error {
+	if s.opts.WriteEmpty && len(s.parts) == 0 {
+		p := &sinkPart[T]{}
+		s.parts[""] = p
+		if err := s.open(ctx, "", p); err != nil {
+			s.Abort()
+			return err
+		}
+	}
 	keys := make([]string, 0, len(s.parts))
 	for k := range s.parts {
 		keys = append(keys, k)
@@ -193,7 +255,7 @@ func (s *Sink) Close() error {
 }
 
 // Abort discards the open part files.
-func (s *Sink) Abort() {
+func (s *Sink[T]) Abort() {
 	for _, p := range s.parts {
 		if p.fw != nil {
 			p.fw.Abort()

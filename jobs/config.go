@@ -7,8 +7,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"strconv"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -17,16 +15,23 @@ import (
 	"github.com/atlas-ai/atlas-learn/configs"
 )
 
-// Config is the job's configuration. Its YAML form is configs/local.yaml.
+// Config is the job's configuration: one struct for every command. Its
+// YAML form is configs/local.yaml; each key is declared once, as a YAML
+// tag here, and --set and the ATLAS_* environment variables are derived
+// from the tags (see Keys). Defaults come from the embedded YAML;
+// Validate checks every key and names the one at fault.
 type Config struct {
 	Input   string           `yaml:"input" json:"input"`
 	Output  string           `yaml:"output" json:"output"`
 	RunID   string           `yaml:"run_id" json:"run_id,omitempty"`
 	OnError columnar.OnError `yaml:"on_error" json:"on_error"`
 	Workers int              `yaml:"workers" json:"workers"`
-	S3      storage.S3Config `yaml:"s3" json:"s3"`
-	Parquet ParquetConfig    `yaml:"parquet" json:"parquet"`
-	Log     LogConfig        `yaml:"log" json:"log"`
+	// Stages lists the stages the run runs, by name (see StageNames).
+	Stages   []string         `yaml:"stages" json:"stages"`
+	S3       storage.S3Config `yaml:"s3" json:"s3"`
+	Parquet  ParquetConfig    `yaml:"parquet" json:"parquet"`
+	Log      LogConfig        `yaml:"log" json:"log"`
+	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 }
 
 // ParquetConfig configures the data files written.
@@ -80,82 +85,13 @@ func decodeYAML(data []byte, c *Config) error {
 	return nil
 }
 
-// EnvVars lists the environment variables LoadConfig reads, with the key
-// each sets.
-var EnvVars = [][2]string{
-	{"ATLAS_INPUT", "input"}, {"ATLAS_OUTPUT", "output"}, {"ATLAS_RUN_ID", "run_id"},
-	{"ATLAS_ON_ERROR", "on_error"}, {"ATLAS_WORKERS", "workers"},
-	{"ATLAS_S3_ENDPOINT", "s3.endpoint"}, {"ATLAS_S3_REGION", "s3.region"}, {"ATLAS_S3_PATH_STYLE", "s3.path_style"},
-	{"ATLAS_LOG_LEVEL", "log.level"}, {"ATLAS_LOG_FORMAT", "log.format"},
-}
-
-func (c *Config) applyEnv(getenv func(string) string) error {
-	for _, kv := range EnvVars {
-		v := getenv(kv[0])
-		if v == "" {
-			continue
-		}
-		if err := c.Set(kv[1], v); err != nil {
-			return fmt.Errorf("%s: %w", kv[0], err)
-		}
-	}
-	return nil
-}
-
-// Set sets one key (as named in the YAML, dotted) from text.
-func (c *Config) Set(key, v string) error {
-	var err error
-	switch key {
-	case "input":
-		c.Input = v
-	case "output":
-		c.Output = v
-	case "run_id":
-		c.RunID = v
-	case "on_error":
-		c.OnError = columnar.OnError(v)
-	case "workers":
-		c.Workers, err = strconv.Atoi(v)
-	case "s3.endpoint":
-		c.S3.Endpoint = v
-	case "s3.region":
-		c.S3.Region = v
-	case "s3.path_style":
-		c.S3.PathStyle, err = strconv.ParseBool(v)
-	case "s3.request_timeout":
-		c.S3.RequestTimeout, err = time.ParseDuration(v)
-	case "s3.max_attempts":
-		c.S3.MaxAttempts, err = strconv.Atoi(v)
-	case "s3.part_size_mib":
-		c.S3.PartSizeMiB, err = strconv.Atoi(v)
-	case "parquet.row_group_rows":
-		c.Parquet.RowGroupRows, err = strconv.ParseInt(v, 10, 64)
-	case "parquet.zstd_level":
-		c.Parquet.ZstdLevel, err = strconv.Atoi(v)
-	case "parquet.rows_per_file":
-		c.Parquet.RowsPerFile, err = strconv.ParseInt(v, 10, 64)
-	case "parquet.jsonl":
-		c.Parquet.JSONL, err = strconv.ParseBool(v)
-	case "log.level":
-		c.Log.Level = v
-	case "log.format":
-		c.Log.Format = v
-	default:
-		return fmt.Errorf("unknown configuration key %q", key)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", key, err)
-	}
-	return nil
-}
-
 // Validate reports the first invalid key.
 func (c Config) Validate() error {
-	if c.Input == "" {
-		return fmt.Errorf("input: required")
+	if _, err := storage.ParseLocation(c.Input, c.S3); err != nil {
+		return fmt.Errorf("input: %w", err)
 	}
-	if c.Output == "" {
-		return fmt.Errorf("output: required")
+	if _, err := storage.ParseLocation(c.Output, c.S3); err != nil {
+		return fmt.Errorf("output: %w", err)
 	}
 	if err := c.OnError.Validate(); err != nil {
 		return err
@@ -168,6 +104,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Parquet.Writer().Validate(); err != nil {
 		return fmt.Errorf("parquet.%w", err)
+	}
+	if err := c.validateStages(); err != nil {
+		return err
+	}
+	if err := c.Concepts.Validate(); err != nil {
+		return fmt.Errorf("concepts.%w", err)
 	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)
@@ -192,5 +134,6 @@ func (c Config) Redacted() Config {
 	c.Input = storage.Redact(c.Input)
 	c.Output = storage.Redact(c.Output)
 	c.S3.Endpoint = storage.Redact(c.S3.Endpoint)
+	c.Concepts.Library = storage.Redact(c.Concepts.Library)
 	return c
 }

@@ -99,7 +99,7 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 	})
 	err = eg.Wait()
 	if err == nil {
-		err = sink.Close()
+		err = sink.Close(ctx)
 	}
 	if err != nil {
 		out.abort(ctx)
@@ -110,7 +110,7 @@ func Gen(ctx context.Context, opts GenOptions, log *slog.Logger) (*columnar.Mani
 		Gen     trajgen.Config `json:"gen"`
 		Parquet ParquetConfig  `json:"parquet"`
 	}{opts.Gen, opts.Parquet})
-	if err := commit(ctx, out.c, m, "gen-"+fp, "gen", started, log); err != nil {
+	if err := commit(ctx, out.c, m, "gen-"+fp, "gen", started, log, nil); err != nil {
 		return nil, fmt.Errorf("gen: %w (nothing committed)", err)
 	}
 	log.Info("generated", "trajectories", opts.Gen.N, "successes", successes, "output", storage.Redact(opts.Output), "elapsed_ms", m.Run.ElapsedMS)

@@ -92,7 +92,7 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		m.Counters["rows_skipped"] += skipped
 		log.Debug("imported", "file", name, "trajectories", rows, "skipped", skipped)
 	}
-	if err := sink.Close(); err != nil {
+	if err := sink.Close(ctx); err != nil {
 		return fail(err)
 	}
 	m.Inputs = inputs
@@ -102,7 +102,7 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		OnError columnar.OnError `json:"on_error"`
 		Parquet ParquetConfig    `json:"parquet"`
 	}{opts.Format, opts.OnError, opts.Parquet})
-	if err := commit(ctx, out.c, m, "import-"+fp, "import", started, log); err != nil {
+	if err := commit(ctx, out.c, m, "import-"+fp, "import", started, log, nil); err != nil {
 		return fail(err)
 	}
 	return m, nil

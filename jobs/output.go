@@ -15,7 +15,7 @@ import (
 type datasetOutput struct {
 	b    storage.Bucket
 	c    *columnar.Committer
-	sink *columnar.Sink
+	sink *columnar.Sink[columnar.Trajectory]
 }
 
 // openDatasetOutput starts a dataset at uri whose files carry fp and are
@@ -30,7 +30,7 @@ func openDatasetOutput(ctx context.Context, uri string, s3 storage.S3Config, p P
 		b.Close()
 		return nil, err
 	}
-	sink := columnar.NewSink(c, columnar.SinkOptions{
+	sink := columnar.NewSink(c, columnar.SinkOptions[columnar.Trajectory]{
 		Fingerprint: fp, Partition: partition,
 		RowsPerFile: p.RowsPerFile, JSONL: p.JSONL, Parquet: p.Writer(),
 	})
@@ -48,9 +48,9 @@ func (o *datasetOutput) close() { o.b.Close() }
 // commit stamps m's run-time fields and commits c with it: the one way
 // every command ends. Failing before the manifest is written, it removes
 // what was written; after, a failed clean-up is only logged.
-func commit(ctx context.Context, c *columnar.Committer, m *columnar.Manifest, id, command string, started time.Time, log *slog.Logger) error {
+func commit(ctx context.Context, c *columnar.Committer, m *columnar.Manifest, id, command string, started time.Time, log *slog.Logger, stages []columnar.StageTiming) error {
 	finished := time.Now().UTC()
-	m.Run = columnar.RunInfo{ID: id, Command: command, Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds()}
+	m.Run = columnar.RunInfo{ID: id, Command: command, Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds(), Stages: stages}
 	if err := c.Commit(ctx, m); err != nil {
 		_ = c.Abort(ctx)
 		return err

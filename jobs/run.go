@@ -5,18 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 )
 
 // Version is the job's version, recorded in manifests.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Result is what a run committed.
 type Result struct {
@@ -25,27 +21,34 @@ type Result struct {
 	Manifest *columnar.Manifest
 }
 
-// Run reads every trajectory of cfg.Input, validates it, and commits the
-// run's datasets and manifest under cfg.Output/runs/<run-id>/. Input files
-// are processed by cfg.Workers errgroup workers; input file i becomes
-// output part file(s) i, so the outputs do not depend on the worker count.
-// Nothing is visible to readers until the manifest, written last, exists.
+// Run runs the configured stages over every trajectory of cfg.Input and
+// commits their datasets and the run's manifest under
+// cfg.Output/runs/<run-id>/: first the trajectory stages, over one
+// ordered stream of the input (see stream), then the batch stages, in
+// order. Nothing is visible to readers until the manifest, written last,
+// exists; a failure anywhere commits nothing.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Result, error) {
 	return RunWith(ctx, cfg, log, nil)
 }
 
-// Opener opens a storage location; storage.Open is the one the job uses.
-type Opener func(ctx context.Context, uri string, cfg storage.S3Config) (storage.Bucket, error)
+// Opener opens a parsed storage location for the run.
+type Opener func(ctx context.Context, loc storage.Location) (storage.Bucket, error)
 
-// RunWith is Run with the storage opener given (nil: storage.OpenInput for
-// the input, storage.Open for the output): tests use it to wrap the
-// buckets, for example to stop the server in the middle of a write.
+// RunWith is Run with the output's opener given (nil: Location.Open):
+// tests use it to wrap the bucket, for example to stop the server in the
+// middle of a write.
 func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	started := time.Now().UTC()
-	in, root, err := openInput(ctx, cfg.Input, cfg.S3, open)
+	inLoc, _ := storage.ParseLocation(cfg.Input, cfg.S3)
+	outLoc, _ := storage.ParseLocation(cfg.Output, cfg.S3)
+	trajStages, batchStages, err := buildStages(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	in, root, err := inLoc.OpenReader(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
@@ -59,113 +62,132 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	if err := src.Identify(ctx); err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
-	openOut := open
-	if openOut == nil {
-		openOut = storage.Open
+	if open == nil {
+		open = func(ctx context.Context, l storage.Location) (storage.Bucket, error) { return l.Open(ctx) }
 	}
-	out, err := openOut(ctx, cfg.Output, cfg.S3)
+	out, err := open(ctx, outLoc)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	defer out.Close()
 
-	// The fingerprint covers what determines the outputs: the input listing
-	// and the settings that shape the data files.
-	var listing []byte
-	for _, f := range src.Files {
-		listing = fmt.Appendf(listing, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
+	fp, err := runFingerprint(ctx, &cfg, src, trajStages, batchStages)
+	if err != nil {
+		return nil, err
 	}
-	shape, _ := json.Marshal(struct {
-		OnError columnar.OnError
-		Parquet ParquetConfig
-		Version string
-	}{cfg.OnError, cfg.Parquet, Version})
-	fp := columnar.Fingerprint(listing, shape)
 	runID := cfg.RunID
 	if runID == "" {
 		runID = "run-" + fp
 	}
 	runDir := storage.Join("runs", runID)
-	log.Info("run starting", "run_id", runID, "input", storage.Redact(cfg.Input), "files", len(src.Files), "output", storage.Redact(cfg.Output), "workers", cfg.Workers)
+	log.Info("run starting", "run_id", runID, "input", inLoc.String(), "files", len(src.Files), "output", outLoc.String(), "workers", cfg.Workers, "stages", cfg.Stages)
 
 	c, err := columnar.NewCommitter(ctx, out, runDir, columnar.RunManifest)
 	if err != nil {
 		return nil, err
 	}
-	counts := make([]columnar.ScanStats, len(src.Files))
-	successes := make([]int64, len(src.Files))
-	var logMu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Workers)
-	for i, f := range src.Files {
-		g.Go(func() error {
-			sink := columnar.NewSink(c, columnar.SinkOptions{
-				Dir: columnar.TrajectoriesDataset, Fingerprint: fp, Shard: fmt.Sprintf("%05d", i),
-				Partition:   func(*columnar.Trajectory) string { return f.Partition },
-				RowsPerFile: cfg.Parquet.RowsPerFile, JSONL: cfg.Parquet.JSONL, Parquet: cfg.Parquet.Writer(),
-			})
-			st, err := columnar.ScanFile(gctx, in, f, columnar.ReadOptions{}, cfg.OnError,
-				func(re *columnar.RecordError) {
-					logMu.Lock()
-					defer logMu.Unlock()
-					log.Warn("skipping bad record", "error", re.Error())
-				},
-				func(t *columnar.Trajectory, _ columnar.Position) error {
-					if t.Outcome.Success {
-						successes[i]++
-					}
-					return sink.Write(gctx, *t)
-				})
-			if err != nil {
-				sink.Abort()
-				return err
-			}
-			counts[i] = st
-			if err := sink.Close(); err != nil {
-				sink.Abort()
-				return err
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
+	var timings []columnar.StageTiming
+	fail := func(err error) (*Result, error) {
 		if aerr := c.Abort(ctx); aerr != nil {
 			log.Warn("cleaning up after a failed run", "error", aerr)
 		}
 		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
 	}
+	newEnv := func(name string) (*Env, *[]string) {
+		ds := &[]string{}
+		return &Env{RunID: runID, Fingerprint: fp, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, datasets: ds}, ds
+	}
 
-	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
+	// The trajectory stages share one stream of the input.
+	streamStart := time.Now()
+	envs := make([]*Env, len(trajStages))
+	dsets := make([]*[]string, len(trajStages))
+	procs := make([]TrajectoryProcessor, len(trajStages))
+	for i, st := range trajStages {
+		envs[i], dsets[i] = newEnv(st.Name())
+		p, err := st.Open(ctx, envs[i])
+		if err != nil {
+			return fail(fmt.Errorf("stage %s: %w", st.Name(), err))
+		}
+		procs[i] = p
+	}
+	stats, err := stream(ctx, src, procs, streamOptions{workers: cfg.Workers, onError: cfg.OnError, log: log})
+	if err != nil {
+		return fail(err)
+	}
+	for i, p := range procs {
+		if err := p.Close(ctx); err != nil {
+			return fail(fmt.Errorf("stage %s: %w", trajStages[i].Name(), err))
+		}
+	}
+	streamMS := time.Since(streamStart).Milliseconds()
+	for i, st := range trajStages {
+		m.Stages = append(m.Stages, columnar.StageEntry{Name: st.Name(), Kind: KindTrajectory, Datasets: *dsets[i], Counters: envs[i].counters.Snapshot()})
+		// The trajectory stages run together: each is charged the stream.
+		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: streamMS})
+	}
 	for i, f := range src.Files {
-		m.Inputs = append(m.Inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size, Rows: counts[i].Rows + counts[i].Skipped})
-		m.Counters["rows_read"] += counts[i].Rows
-		m.Counters["rows_skipped"] += counts[i].Skipped
-		m.Counters["successes"] += successes[i]
+		m.Inputs = append(m.Inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size, Rows: stats[i].Rows + stats[i].Skipped})
+		m.Counters["rows_read"] += stats[i].Rows
+		m.Counters["rows_skipped"] += stats[i].Skipped
+		m.Counters["successes"] += stats[i].successes
 	}
 	m.Counters["files_read"] = int64(len(src.Files))
-	m.Config, _ = json.Marshal(cfg.Redacted())
-	if err := commit(ctx, c, m, runID, "run", started, log); err != nil {
-		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
+
+	for _, st := range batchStages {
+		start := time.Now()
+		env, ds := newEnv(st.Name())
+		if err := st.Run(ctx, env); err != nil {
+			return fail(fmt.Errorf("stage %s: %w", st.Name(), err))
+		}
+		m.Stages = append(m.Stages, columnar.StageEntry{Name: st.Name(), Kind: KindBatch, Datasets: *ds, Counters: env.counters.Snapshot()})
+		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: time.Since(start).Milliseconds()})
+		log.Info("stage done", "stage", st.Name(), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
-	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", strings.TrimSuffix(storage.Redact(cfg.Output), "/")+"/"+storage.Join(runDir, columnar.RunManifest))
+
+	m.Config, _ = json.Marshal(cfg.Redacted())
+	if err := commit(ctx, c, m, runID, "run", started, log, timings); err != nil {
+		return fail(err)
+	}
+	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
 	return &Result{RunDir: runDir, Manifest: m}, nil
 }
 
-// openInput opens an input location with open: a directory, or one data
-// file (its directory, and the file's name as the root).
-func openInput(ctx context.Context, uri string, cfg storage.S3Config, open Opener) (storage.Bucket, string, error) {
-	if open == nil {
-		return storage.OpenInput(ctx, uri, cfg)
+// runFingerprint covers what determines the outputs: the input listing,
+// the settings that shape the data files, the stages and their settings
+// (never the worker counts), and what stages depend on beyond these.
+func runFingerprint(ctx context.Context, cfg *Config, src *columnar.Source, traj []TrajectoryStage, batch []BatchStage) (string, error) {
+	var listing []byte
+	for _, f := range src.Files {
+		listing = fmt.Appendf(listing, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
 	}
-	if strings.HasSuffix(uri, ".parquet") || strings.HasSuffix(uri, ".jsonl") {
-		i := strings.LastIndex(uri, "/")
-		if i < 0 {
-			b, err := open(ctx, ".", cfg)
-			return b, uri, err
+	concepts := cfg.Concepts
+	concepts.Workers = 0
+	shape, _ := json.Marshal(struct {
+		OnError  columnar.OnError
+		Parquet  ParquetConfig
+		Stages   []string
+		Concepts ConceptsConfig
+		Version  string
+	}{cfg.OnError, cfg.Parquet, cfg.Stages, concepts, Version})
+	parts := [][]byte{listing, shape}
+	var stages []Stage
+	for _, s := range traj {
+		stages = append(stages, s)
+	}
+	for _, s := range batch {
+		stages = append(stages, s)
+	}
+	for _, s := range stages {
+		if f, ok := s.(Fingerprinter); ok {
+			b, err := f.Fingerprint(ctx)
+			if err != nil {
+				return "", fmt.Errorf("stage %s: %w", s.Name(), err)
+			}
+			parts = append(parts, []byte(s.Name()), b)
 		}
-		b, err := open(ctx, uri[:i], cfg)
-		return b, uri[i+1:], err
 	}
-	b, err := open(ctx, uri, cfg)
-	return b, "", err
+	return columnar.Fingerprint(parts...), nil
 }

@@ -111,8 +111,16 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 		results = append(results, dataFiles(t, filepath.Join(out, res.RunDir)))
 		manifests = append(manifests, res.Manifest)
 	}
-	if len(results[0]) != 6*3 {
-		t.Fatalf("%d data files, want 18 (6 inputs x 3 parts)", len(results[0]))
+	// 1500 rows in 3 partitions of 500, 100 rows per file: 15 trajectory
+	// files, and one concepts file.
+	if len(results[0]) != 3*5+1 {
+		t.Fatalf("%d data files, want 16 (3 partitions x 5 parts + concepts)", len(results[0]))
+	}
+	for _, want := range []struct{ name, schema, stage string }{{"trajectories", "trajectory", "trajectories"}, {"concepts", "concept", "concepts"}} {
+		d := manifests[0].Dataset(want.name)
+		if d == nil || d.Schema != want.schema || d.Stage != want.stage || d.SchemaVersion != 1 {
+			t.Fatalf("manifest entry %s = %+v", want.name, d)
+		}
 	}
 	for i := 1; i < len(results); i++ {
 		if len(results[i]) != len(results[0]) {
@@ -209,9 +217,9 @@ func TestRunS3WithServerCrash(t *testing.T) {
 	cfg.Workers = 1
 	var n atomic.Int32
 	n.Store(3)
-	crashing := func(ctx context.Context, uri string, c storage.S3Config) (storage.Bucket, error) {
-		b, err := storage.Open(ctx, uri, c)
-		if err != nil || !strings.HasPrefix(uri, "s3://atlas") {
+	crashing := func(ctx context.Context, loc storage.Location) (storage.Bucket, error) {
+		b, err := loc.Open(ctx)
+		if err != nil || !strings.HasPrefix(loc.String(), "s3://atlas") {
 			return b, err
 		}
 		return stopAfter{Bucket: b, n: &n, stop: srv.Stop}, nil

@@ -1,0 +1,319 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sort"
+	"sync"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+)
+
+// A run is a sequence of stages. Trajectory stages see each trajectory of
+// the input once: the run streams the input through bounded workers that
+// call every trajectory stage's Process concurrently, and one goroutine
+// that calls their Emit in input order, so that what a stage writes does
+// not depend on the number of workers. Batch stages run after the stream,
+// once, in the configured order, over what earlier stages emitted (read
+// back with ReadEmitted) and over committed datasets (an earlier run's
+// library, for example). Every stage writes its own datasets under
+// runs/<run-id>/<dataset>/ through NewDataset; the run commits them all
+// with one manifest, written last, or nothing.
+//
+// A stage's algorithm lives in its own package, which knows nothing of
+// storage or configuration; its wiring into the run — reading its
+// configuration section, declaring its datasets, calling the algorithm —
+// is one file of this package, stage_<name>.go.
+
+// Stage kinds, as recorded in the manifest.
+const (
+	KindTrajectory = "trajectory"
+	KindBatch      = "batch"
+)
+
+// Stage is one step of a run: a TrajectoryStage or a BatchStage.
+type Stage interface {
+	// Name is the stage's name in the configuration and the manifest.
+	Name() string
+}
+
+// TrajectoryStage is a stage that sees each trajectory once.
+type TrajectoryStage interface {
+	Stage
+	// Open prepares the stage for one run: it declares its datasets on
+	// env and returns the processor the stream drives.
+	Open(ctx context.Context, env *Env) (TrajectoryProcessor, error)
+}
+
+// BatchStage is a stage that runs once over the batch.
+type BatchStage interface {
+	Stage
+	// Run does the stage's work. It reads what earlier stages emitted
+	// with ReadEmitted and writes its datasets with NewDataset.
+	Run(ctx context.Context, env *Env) error
+}
+
+// Fingerprinter is implemented by stages whose outputs depend on more
+// than the input and the configuration (an earlier run's library, for
+// example): what Fingerprint returns goes into the run's fingerprint.
+type Fingerprinter interface {
+	Fingerprint(ctx context.Context) ([]byte, error)
+}
+
+// Needer is implemented by stages that read datasets other stages emit.
+type Needer interface {
+	// Needs names the stages that must run before this one.
+	Needs() []string
+}
+
+// Item is one trajectory of the run's input, with where it came from.
+type Item struct {
+	Trajectory columnar.Trajectory
+	// File is the input file, relative to the input's root.
+	File string
+	// Partition is the input file's Hive partition ("dt=2026-11-24").
+	Partition string
+	// Pos locates the record in its file.
+	Pos columnar.Position
+}
+
+// TrajectoryProcessor is a trajectory stage's work for one run.
+type TrajectoryProcessor interface {
+	// Process is called concurrently, once per trajectory. It returns
+	// the function that emits its result (writes rows, updates state);
+	// the run calls those functions from one goroutine, in input order.
+	// Neither may keep item after the emit function returns.
+	Process(ctx context.Context, item *Item) (emit func(context.Context) error, err error)
+	// Close is called once after the last emit: it closes the stage's
+	// datasets. It is not called when the run fails.
+	Close(ctx context.Context) error
+}
+
+// Processor builds a TrajectoryProcessor from typed functions: process
+// runs concurrently and computes an R from a trajectory; emit gets the
+// Rs one at a time, in input order.
+func Processor[R any](process func(context.Context, *Item) (R, error), emit func(context.Context, *Item, R) error, closeFn func(context.Context) error) TrajectoryProcessor {
+	return typedProcessor[R]{process: process, emit: emit, close: closeFn}
+}
+
+type typedProcessor[R any] struct {
+	process func(context.Context, *Item) (R, error)
+	emit    func(context.Context, *Item, R) error
+	close   func(context.Context) error
+}
+
+func (p typedProcessor[R]) Process(ctx context.Context, item *Item) (func(context.Context) error, error) {
+	r, err := p.process(ctx, item)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error { return p.emit(ctx, item, r) }, nil
+}
+
+func (p typedProcessor[R]) Close(ctx context.Context) error {
+	if p.close == nil {
+		return nil
+	}
+	return p.close(ctx)
+}
+
+// Env is what a stage sees of its run.
+type Env struct {
+	// RunID and Fingerprint identify the run.
+	RunID, Fingerprint string
+	// Workers bounds the goroutines a stage may use.
+	Workers int
+	// Log is the run's logger, with the stage's name attached.
+	Log *slog.Logger
+	// S3 configures storage for locations a stage opens itself (an
+	// earlier run's library).
+	S3 storage.S3Config
+
+	stage    string
+	c        *columnar.Committer
+	parquet  ParquetConfig
+	counters *Counters
+	datasets *[]string
+}
+
+// Counters are a stage's counts, safe for concurrent use; they go into the
+// manifest.
+type Counters struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+// Add adds n to the counter name.
+func (c *Counters) Add(name string, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]int64{}
+	}
+	c.m[name] += n
+}
+
+// Snapshot copies the counters.
+func (c *Counters) Snapshot() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := maps.Clone(c.m)
+	if out == nil {
+		out = map[string]int64{}
+	}
+	return out
+}
+
+// Counters are the stage's counters.
+func (e *Env) Counters() *Counters { return e.counters }
+
+// Stage is the name of the stage this Env belongs to.
+func (e *Env) Stage() string { return e.stage }
+
+// DatasetSpec declares one dataset of a stage.
+type DatasetSpec[T any] struct {
+	// Name is the dataset's name: its directory under the run and its
+	// entry in the manifest.
+	Name   string
+	Schema columnar.Schema
+	// Partition gives a row's Hive partition, or nil for none.
+	Partition func(*T) string
+}
+
+// NewDataset starts one of the stage's datasets: Parquet part files under
+// runs/<run-id>/<name>/ (and JSONL beside them when parquet.jsonl is set),
+// named in the manifest with the stage and the schema. The caller writes
+// rows in a deterministic order and closes the sink; a dataset that gets
+// no rows is written as one empty file, so that it still carries its
+// schema.
+func NewDataset[T any](e *Env, spec DatasetSpec[T]) (*columnar.Sink[T], error) {
+	if err := spec.Schema.Validate(); err != nil {
+		return nil, fmt.Errorf("stage %s: dataset %s: %w", e.stage, spec.Name, err)
+	}
+	if spec.Name == "" || storage.Join(spec.Name) != spec.Name {
+		return nil, fmt.Errorf("stage %s: bad dataset name %q", e.stage, spec.Name)
+	}
+	*e.datasets = append(*e.datasets, spec.Name)
+	if e.parquet.JSONL {
+		*e.datasets = append(*e.datasets, spec.Name+".jsonl")
+	}
+	return columnar.NewSink(e.c, columnar.SinkOptions[T]{
+		Dataset:     columnar.DatasetInfo{Name: spec.Name, Schema: spec.Schema, Stage: e.stage},
+		Dir:         spec.Name,
+		Fingerprint: e.Fingerprint,
+		Partition:   spec.Partition,
+		RowsPerFile: e.parquet.RowsPerFile,
+		JSONL:       e.parquet.JSONL,
+		WriteEmpty:  true,
+		Parquet:     e.parquet.Writer(),
+	}), nil
+}
+
+// ReadEmitted streams the rows of a dataset that an earlier stage of this
+// run wrote (and closed) into fn, in file order: T is the dataset's row
+// type or a projection of it. It reads the Parquet files only.
+func ReadEmitted[T any](ctx context.Context, e *Env, dataset string, fn func(*T) error) error {
+	files, schema, err := e.c.Emitted(dataset)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", e.stage, err)
+	}
+	for _, f := range files {
+		if f.Format != "parquet" {
+			continue
+		}
+		_, err := columnar.ScanFile(ctx, e.c.Bucket(), f, columnar.ReadOptions{Schema: schema}, columnar.OnErrorFail, nil,
+			func(r *T, _ columnar.Position) error { return fn(r) })
+		if err != nil {
+			return fmt.Errorf("stage %s: reading %s: %w", e.stage, dataset, err)
+		}
+	}
+	return nil
+}
+
+// stageDef is one stage the run knows: its name, kind, and how its wiring
+// builds it from the configuration.
+type stageDef struct {
+	name  string
+	kind  string
+	build func(cfg *Config) (Stage, error)
+}
+
+// stageDefs lists the stages, in the order the documentation lists them.
+func stageDefs() []stageDef {
+	return []stageDef{
+		{name: "trajectories", kind: KindTrajectory, build: newTrajectoriesStage},
+		{name: "concepts", kind: KindBatch, build: newConceptsStage},
+	}
+}
+
+// StageNames lists the stages a configuration may name.
+func StageNames() []string {
+	var out []string
+	for _, d := range stageDefs() {
+		out = append(out, d.name)
+	}
+	return out
+}
+
+func (c Config) validateStages() error {
+	if len(c.Stages) == 0 {
+		return fmt.Errorf("stages: name at least one of %v", StageNames())
+	}
+	defs := map[string]stageDef{}
+	for _, d := range stageDefs() {
+		defs[d.name] = d
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Stages {
+		if _, ok := defs[s]; !ok {
+			return fmt.Errorf("stages: unknown stage %q (known: %v)", s, StageNames())
+		}
+		if seen[s] {
+			return fmt.Errorf("stages: %q listed twice", s)
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+// buildStages builds the configured stages: trajectory stages first (they
+// share the stream), then batch stages in the configured order; a stage
+// whose needs are missing or come later is an error.
+func buildStages(cfg *Config) (traj []TrajectoryStage, batch []BatchStage, err error) {
+	defs := map[string]stageDef{}
+	for _, d := range stageDefs() {
+		defs[d.name] = d
+	}
+	done := map[string]bool{}
+	// Trajectory stages all run before any batch stage.
+	ordered := append([]string(nil), cfg.Stages...)
+	sort.SliceStable(ordered, func(i, j int) bool {
+		return defs[ordered[i]].kind == KindTrajectory && defs[ordered[j]].kind != KindTrajectory
+	})
+	for _, name := range ordered {
+		st, err := defs[name].build(cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stage %s: %w", name, err)
+		}
+		if n, ok := st.(Needer); ok {
+			for _, need := range n.Needs() {
+				if !done[need] {
+					return nil, nil, fmt.Errorf("stages: %s needs %s to run before it; add %q to stages", name, need, need)
+				}
+			}
+		}
+		switch s := st.(type) {
+		case TrajectoryStage:
+			traj = append(traj, s)
+		case BatchStage:
+			batch = append(batch, s)
+		default:
+			return nil, nil, fmt.Errorf("stage %s: neither a trajectory nor a batch stage", name)
+		}
+		done[name] = true
+	}
+	return traj, batch, nil
+}

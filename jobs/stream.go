@@ -1,0 +1,172 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+)
+
+// streamBatch is the number of trajectories read, processed and emitted
+// together: the unit of work of the stream's workers.
+const streamBatch = 256
+
+// streamOptions configures the stream of a run's trajectories.
+type streamOptions struct {
+	workers int
+	onError columnar.OnError
+	log     *slog.Logger
+}
+
+// fileStats is what the stream read of one input file.
+type fileStats struct {
+	columnar.ScanStats
+	successes int64
+}
+
+type readBatch struct {
+	items []Item
+}
+
+type doneBatch struct {
+	items []Item
+	emits [][]func(context.Context) error // [item][stage]
+}
+
+// stream reads the source's files and drives the processors, after the
+// ordered pipeline of gen.go: up to workers files are read ahead at once,
+// each into its own bounded channel; a sequencer takes the files' batches
+// in file order and hands each to a worker (at most workers at a time)
+// that calls every processor's Process; one emitter takes the results in
+// the same order and calls the emit functions. Memory is bounded by the
+// batches in flight (about 4 × workers × streamBatch trajectories),
+// whatever the input's size, and the emitted order is the input order,
+// whatever the number of workers.
+func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcessor, o streamOptions) ([]fileStats, error) {
+	stats := make([]fileStats, len(src.Files))
+	g, gctx := errgroup.WithContext(ctx)
+	files := make(chan chan readBatch, o.workers)
+	var logMu sync.Mutex
+
+	// Readers: one per file, at most workers ahead of the sequencer.
+	g.Go(func() error {
+		defer close(files)
+		for i, f := range src.Files {
+			ch := make(chan readBatch, 2)
+			select {
+			case files <- ch:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			g.Go(func() error {
+				defer close(ch)
+				batch := make([]Item, 0, streamBatch)
+				send := func() error {
+					select {
+					case ch <- readBatch{items: batch}:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+					batch = make([]Item, 0, streamBatch)
+					return nil
+				}
+				st, err := columnar.ScanFile(gctx, src.Bucket, f, columnar.ReadOptions{}, o.onError,
+					func(re *columnar.RecordError) {
+						logMu.Lock()
+						defer logMu.Unlock()
+						o.log.Warn("skipping bad record", "error", re.Error())
+					},
+					func(t *columnar.Trajectory, pos columnar.Position) error {
+						if t.Outcome.Success {
+							stats[i].successes++
+						}
+						batch = append(batch, Item{Trajectory: *t, File: f.Rel, Partition: f.Partition, Pos: pos})
+						if len(batch) == streamBatch {
+							return send()
+						}
+						return nil
+					})
+				if err != nil {
+					return err
+				}
+				stats[i].ScanStats = st
+				if len(batch) > 0 {
+					return send()
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+
+	// Sequencer: batches in file order, each to a worker.
+	futures := make(chan chan doneBatch, 2*o.workers)
+	sem := make(chan struct{}, o.workers)
+	g.Go(func() error {
+		defer close(futures)
+		for ch := range files {
+			for b := range ch {
+				fut := make(chan doneBatch, 1)
+				select {
+				case futures <- fut:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				select {
+				case sem <- struct{}{}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				g.Go(func() error {
+					defer func() { <-sem }()
+					d := doneBatch{items: b.items, emits: make([][]func(context.Context) error, len(b.items))}
+					for i := range b.items {
+						d.emits[i] = make([]func(context.Context) error, len(procs))
+						for j, p := range procs {
+							emit, err := p.Process(gctx, &b.items[i])
+							if err != nil {
+								return err
+							}
+							d.emits[i][j] = emit
+						}
+					}
+					fut <- d
+					return nil
+				})
+			}
+		}
+		return nil
+	})
+
+	// Emitter: results in input order.
+	g.Go(func() error {
+		for fut := range futures {
+			var d doneBatch
+			select {
+			case d = <-fut:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			for i := range d.items {
+				for _, emit := range d.emits[i] {
+					if emit == nil {
+						continue
+					}
+					// Sinks outlive the group (they are closed after
+					// Wait): their writers get ctx, not the group's.
+					if err := emit(ctx); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return stats, nil
+}
