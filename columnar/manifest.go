@@ -38,8 +38,8 @@ const (
 // two runs over the same inputs with the same configuration write the same
 // manifest apart from Run.
 type Manifest struct {
-	Format        string           `json:"format"`
-	FormatVersion int              `json:"format_version"`
+	Format        string `json:"format"`
+	FormatVersion int    `json:"format_version"`
 	Kind          string `json:"kind"` // "dataset" or "run"
 	Fingerprint   string `json:"fingerprint"`
 	// SchemaVersion is the trajectory schema's version: the only schema
@@ -51,7 +51,7 @@ type Manifest struct {
 	Counters      map[string]int64 `json:"counters"`
 	// Stages lists the stages of a run in the order they ran, with the
 	// datasets each wrote and its counters.
-	Stages []StageEntry     `json:"stages,omitempty"`
+	Stages []StageEntry    `json:"stages,omitempty"`
 	Config json.RawMessage `json:"config,omitempty"`
 	Run    RunInfo         `json:"run"`
 }
