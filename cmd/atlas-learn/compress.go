@@ -1,36 +1,55 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
-	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
-// compressFlags are the settings of `atlas-learn compress`.
-type compressFlags struct {
-	format     string
-	limit      int
-	iterations int
-	maxArity   int
-	workers    int
-	shards     int
-	library    string
-	holdout    float64
-	seed       uint64
-	out        string
-	verbose    bool
-	cost       compress.CostModel
+// conceptFlags binds the learning flags shared by compress and its map and
+// reduce steps to their configuration keys (section concepts:).
+func conceptFlags(cmd *cobra.Command, names ...string) map[string]string {
+	all := map[string]struct{ key, usage string }{
+		"iterations":        {"concepts.iterations", "number of abstractions to learn (config concepts.iterations)"},
+		"max-arity":         {"concepts.max_arity", "most arguments per abstraction (config concepts.max_arity)"},
+		"workers":           {"concepts.workers", "goroutines processing shards and searching (config concepts.workers; 0: one per shard); the result does not depend on it"},
+		"shards":            {"concepts.shards", "corpus shards (config concepts.shards; 0: as many as workers); the result does not depend on it"},
+		"cost-app":          {"concepts.cost.app", "cost of an application (config concepts.cost.app)"},
+		"cost-lam":          {"concepts.cost.lam", "cost of a lambda (config concepts.cost.lam)"},
+		"cost-var":          {"concepts.cost.var", "cost of a variable $i (config concepts.cost.var)"},
+		"cost-ivar":         {"concepts.cost.ivar", "cost of an argument #i (config concepts.cost.ivar)"},
+		"cost-prim-default": {"concepts.cost.prim_default", "cost of a primitive and of a use of an abstraction (config concepts.cost.prim_default)"},
+		"cost-prim":         {"concepts.cost.prim", "costs of individual primitives, NAME=COST,... (config concepts.cost.prim)"},
+	}
+	bound := map[string]string{}
+	fl := cmd.Flags()
+	for _, n := range names {
+		b := all[n]
+		switch n {
+		case "cost-prim":
+			fl.StringToInt64(n, nil, b.usage)
+		case "cost-app", "cost-lam", "cost-var", "cost-ivar", "cost-prim-default":
+			fl.Int64(n, 0, b.usage)
+		default:
+			fl.Int(n, 0, b.usage)
+		}
+		bound[n] = b.key
+	}
+	return bound
 }
 
-func newCompressCmd() *cobra.Command {
-	var f compressFlags
+var costFlags = []string{"cost-app", "cost-lam", "cost-var", "cost-ivar", "cost-prim-default", "cost-prim"}
+
+func newCompressCmd(g *globals) *cobra.Command {
+	var format, library, out string
+	var limit int
+	var holdout float64
+	var seed uint64
+	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "compress [flags] INPUT...",
 		Short: "learn a library of abstractions from a corpus of programs (Stitch-style)",
@@ -41,54 +60,47 @@ with --format python each INPUT is a Python source file (one program), a
 directory whose .py files are taken in lexical order, or a trajectory
 dataset (a directory or s3:// location of .parquet/.jsonl files, e.g. the
 output of atlas-learn gen), whose successful trajectories' solutions are
-the programs. The result's "python"
-field then shows the abstractions and rewritten programs as Python.`,
+the programs. The result's "python" field then shows the abstractions and
+rewritten programs as Python.
+
+The learning settings are the configuration's concepts section (the same
+the run's concepts stage uses); the flags below override them.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCompress(cmd.Context(), f, args, cmd.ErrOrStderr())
-		},
+	}
+	bound := conceptFlags(cmd, append([]string{"iterations", "max-arity", "workers", "shards"}, costFlags...)...)
+	cmd.RunE = func(cmd *cobra.Command, inputs []string) error {
+		if verbose && !cmd.Flags().Changed("log-level") {
+			_ = cmd.Flags().Set("log-level", "debug")
+		}
+		cfg, log, err := g.load(cmd, bound)
+		if err != nil {
+			return err
+		}
+		c := cfg.Concepts
+		res, err := jobs.Compress(cmd.Context(), jobs.CompressOptions{Format: format, Inputs: inputs, Limit: limit,
+			Iterations: c.Iterations, MaxArity: c.MaxArity, Workers: c.Workers, Shards: c.Shards, Library: library,
+			Holdout: holdout, Seed: seed, Cost: c.Cost.Model(), S3: cfg.S3, Logger: log})
+		if err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode result: %w", err)
+		}
+		if err := storage.WriteObject(cmd.Context(), out, append(b, '\n'), cfg.S3); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+		return nil
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "stitch", "input format: stitch or python")
-	fl.IntVar(&f.limit, "limit", 0, "with --format python and a trajectory dataset as INPUT: take at most this many solutions (0: all)")
-	fl.IntVar(&f.iterations, "iterations", 10, "number of abstractions to learn")
-	fl.IntVar(&f.maxArity, "max-arity", 2, "most arguments per abstraction")
-	fl.IntVar(&f.workers, "workers", 0, "goroutines processing shards and searching (0: one per shard); the result does not depend on it")
-	fl.IntVar(&f.shards, "shards", 0, "corpus shards (0: as many as workers, at least 1); the result does not depend on it")
-	fl.StringVar(&f.library, "library", "", "previous RESULT.json whose abstractions are applied first and extended")
-	fl.Float64Var(&f.holdout, "holdout", 0, "fraction of programs held out of training and only rewritten")
-	fl.Uint64Var(&f.seed, "seed", 0, "seed of the holdout split")
-	fl.StringVar(&f.out, "out", "", "where to write RESULT.json (required)")
-	fl.BoolVar(&f.verbose, "verbose", false, "log progress to stderr")
-	def := compress.DefaultCost()
-	fl.Int64Var(&f.cost.App, "cost-app", def.App, "cost of an application")
-	fl.Int64Var(&f.cost.Lam, "cost-lam", def.Lam, "cost of a lambda")
-	fl.Int64Var(&f.cost.Var, "cost-var", def.Var, "cost of a variable $i")
-	fl.Int64Var(&f.cost.IVar, "cost-ivar", def.IVar, "cost of an argument #i")
-	fl.Int64Var(&f.cost.PrimDefault, "cost-prim-default", def.PrimDefault, "cost of a primitive (and of a use of an abstraction)")
-	fl.StringToInt64Var(&f.cost.Prim, "cost-prim", nil, "costs of individual primitives, NAME=COST,...")
+	fl.StringVar(&format, "format", "stitch", "input format: stitch or python")
+	fl.IntVar(&limit, "limit", 0, "with --format python and a trajectory dataset as INPUT: take at most this many solutions (0: all)")
+	fl.StringVar(&library, "library", "", "previous RESULT.json whose abstractions are applied first and extended")
+	fl.Float64Var(&holdout, "holdout", 0, "fraction of programs held out of training and only rewritten")
+	fl.Uint64Var(&seed, "seed", 0, "seed of the holdout split")
+	fl.StringVar(&out, "out", "", "where to write RESULT.json: a path or s3:// object (required)")
+	fl.BoolVar(&verbose, "verbose", false, "log each abstraction learned (--log-level debug)")
 	_ = cmd.MarkFlagRequired("out")
-	cmd.AddCommand(newCompressMapCmd(), newCompressReduceCmd())
+	cmd.AddCommand(newCompressMapCmd(g), newCompressReduceCmd(g))
 	return cmd
-}
-
-func runCompress(ctx context.Context, f compressFlags, inputs []string, stderr io.Writer) error {
-	logger := slog.New(slog.DiscardHandler)
-	if f.verbose {
-		logger = slog.New(slog.NewTextHandler(stderr, nil))
-	}
-	out, err := jobs.Compress(ctx, jobs.CompressOptions{Format: f.format, Inputs: inputs, Limit: f.limit,
-		Iterations: f.iterations, MaxArity: f.maxArity, Workers: f.workers, Shards: f.shards, Library: f.library,
-		Holdout: f.holdout, Seed: f.seed, Cost: f.cost, S3: s3FromEnv(), Logger: logger})
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	if err := writeObject(ctx, f.out, append(b, '\n')); err != nil {
-		return fmt.Errorf("write result: %w", err)
-	}
-	return nil
 }

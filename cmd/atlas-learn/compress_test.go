@@ -13,6 +13,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/internal/s3test"
+	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
 func runCLI(t *testing.T, args ...string) {
@@ -163,7 +164,11 @@ func mapReduce(t *testing.T, at func(name string) string, put func(uri string, d
 	}
 	ref := filepath.Join(t.TempDir(), "ref.json")
 	runCLI(t, "compress", "--iterations", "3", "--max-arity", "3", "--out", ref, input)
-	libData, err := readObject(context.Background(), lib)
+	envCfg, err := jobs.LoadConfig("", os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	libData, err := storage.ReadObject(context.Background(), lib, envCfg.S3)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 func newGenCmd(g *globals) *cobra.Command {
 	gc := trajgen.DefaultConfig()
 	var output string
-	var workers int
 	cmd := &cobra.Command{
 		Use:   "gen --n N --seed S --output URI",
 		Short: "generate deterministic program-synthesis trajectories (tasks, steps with real Python, successes and failures)",
@@ -20,7 +19,7 @@ func newGenCmd(g *globals) *cobra.Command {
   atlas-learn gen --n 1000000 --seed 1 --output s3://atlas/gen --set s3.endpoint=http://127.0.0.1:9000 --set s3.path_style=true`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, log, err := g.load(map[string]string{"workers": itoa(workers)})
+			cfg, log, err := g.load(cmd, map[string]string{"workers": "workers"})
 			if err != nil {
 				return err
 			}
@@ -39,7 +38,7 @@ func newGenCmd(g *globals) *cobra.Command {
 	f.Float64Var(&gc.FixRate, "fix-rate", gc.FixRate, "share of successes that first write a bug and fix it")
 	f.Float64Var(&gc.DistractorRate, "distractor-rate", gc.DistractorRate, "probability of each kind of distractor step")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
-	f.IntVar(&workers, "workers", 0, "generator workers (config workers)")
+	f.Int("workers", 0, "generator workers (config workers)")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -15,8 +14,6 @@ import (
 )
 
 func newRunCmd(g *globals) *cobra.Command {
-	var input, output, runID, onError string
-	var workers int
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "run the nightly job: read trajectories, process them, commit datasets and a manifest",
@@ -24,7 +21,7 @@ func newRunCmd(g *globals) *cobra.Command {
   atlas-learn run --input s3://trajectories/raw --output s3://atlas/out --set s3.endpoint=http://127.0.0.1:9000 --set s3.path_style=true`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, log, err := g.load(map[string]string{"input": input, "output": output, "run_id": runID, "on_error": onError, "workers": itoa(workers)})
+			cfg, log, err := g.load(cmd, map[string]string{"input": "input", "output": "output", "run-id": "run_id", "on-error": "on_error", "workers": "workers", "stages": "stages"})
 			if err != nil {
 				return err
 			}
@@ -32,29 +29,27 @@ func newRunCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "committed %s/%s/%s: %d trajectories read, %d skipped\n",
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "committed %s/%s/%s: %d trajectories read, %d skipped\n",
 				strings.TrimSuffix(storage.Redact(cfg.Output), "/"), res.RunDir, columnar.RunManifest, res.Manifest.Counters["rows_read"], res.Manifest.Counters["rows_skipped"])
+			for _, d := range res.Manifest.Datasets {
+				fmt.Fprintf(out, "  %-22s %-12s %8d rows  %d files  (stage %s)\n", d.Name, d.Schema+"/v"+strconv.Itoa(int(d.SchemaVersion)), d.Rows, len(d.Files), d.Stage)
+			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&input, "input", "", "input location: path, file:// or s3://bucket/prefix (config input)")
-	f.StringVar(&output, "output", "", "output location (config output)")
-	f.StringVar(&runID, "run-id", "", "run identifier (config run_id; default derived from the input and config)")
-	f.StringVar(&onError, "on-error", "", "fail or skip: what a bad record does (config on_error)")
-	f.IntVar(&workers, "workers", 0, "parallel file workers (config workers)")
+	f.String("input", "", "input location: path, file:// or s3://bucket/prefix (config input)")
+	f.String("output", "", "output location (config output)")
+	f.String("run-id", "", "run identifier (config run_id; default derived from the input and config)")
+	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
+	f.Int("workers", 0, "parallel workers (config workers)")
+	f.String("stages", "", "comma-separated stages to run (config stages), e.g. trajectories,concepts")
 	return cmd
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
-}
-
 func newImportCmd(g *globals) *cobra.Command {
-	var from, output, onError string
+	var from, output string
 	cmd := &cobra.Command{
 		Use:   "import --from FORMAT --output URI FILES...",
 		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat or native JSONL trajectories to the canonical Parquet dataset",
@@ -62,7 +57,7 @@ func newImportCmd(g *globals) *cobra.Command {
   atlas-learn import --from openai-chat --on-error skip --output s3://bucket/chat dataset.jsonl`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			cfg, log, err := g.load(map[string]string{"on_error": onError})
+			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error"})
 			if err != nil {
 				return err
 			}
@@ -77,7 +72,7 @@ func newImportCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat or jsonl (required)")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
-	f.StringVar(&onError, "on-error", "", "fail or skip: what a bad record does")
+	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
@@ -90,7 +85,7 @@ func newInspectCmd(g *globals) *cobra.Command {
 		Short: "summarise a trajectory dataset: schema version, partitions, rows, success rate",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, _, err := g.load(map[string]string{})
+			cfg, _, err := g.load(cmd, nil)
 			if err != nil {
 				return err
 			}
@@ -110,6 +105,5 @@ func newInspectCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	_ = os.Stdout
 	return cmd
 }

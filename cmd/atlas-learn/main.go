@@ -7,9 +7,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,8 +33,6 @@ func main() {
 type globals struct {
 	configFile string
 	overrides  []string
-	logLevel   string
-	logFormat  string
 }
 
 func newRootCmd() *cobra.Command {
@@ -51,21 +52,23 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configFile, "config", "", "YAML configuration file (default: the embedded configs/local.yaml)")
 	pf.StringArrayVar(&g.overrides, "set", nil, "override a configuration key, e.g. --set s3.endpoint=http://127.0.0.1:9000 (repeatable)")
-	pf.StringVar(&g.logLevel, "log-level", "", "debug, info, warn or error (config log.level)")
-	pf.StringVar(&g.logFormat, "log-format", "", "text or json (config log.format)")
-	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(), newBenchCmd())
+	pf.String("log-level", "", "debug, info, warn or error (config log.level)")
+	pf.String("log-format", "", "text or json (config log.format)")
+	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newBenchCmd(g), newConfigCmd(g))
 	return root
 }
 
-// load builds the configuration: embedded default, file, environment,
-// --set, then the given flag values (applied when non-empty).
-func (g *globals) load(flags map[string]string) (jobs.Config, *slog.Logger, error) {
+// load builds the configuration of cmd: the embedded default, --config,
+// the ATLAS_* environment variables, --set, then the command's flags that
+// bound names (flag name -> configuration key) and that were given on the
+// command line; then it validates the whole and builds the logger.
+func (g *globals) load(cmd *cobra.Command, bound map[string]string) (jobs.Config, *slog.Logger, error) {
 	cfg, err := jobs.LoadConfig(g.configFile, os.Getenv)
 	if err != nil {
 		return cfg, nil, err
 	}
 	for _, kv := range g.overrides {
-		k, v, ok := cutEq(kv)
+		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			return cfg, nil, fmt.Errorf("--set %q: want key=value", kv)
 		}
@@ -73,35 +76,36 @@ func (g *globals) load(flags map[string]string) (jobs.Config, *slog.Logger, erro
 			return cfg, nil, fmt.Errorf("--set: %w", err)
 		}
 	}
-	flags["log.level"], flags["log.format"] = g.logLevel, g.logFormat
-	for _, k := range []string{"input", "output", "run_id", "on_error", "workers", "log.level", "log.format"} {
-		if v := flags[k]; v != "" {
-			if err := cfg.Set(k, v); err != nil {
-				return cfg, nil, err
-			}
+	all := map[string]string{"log-level": "log.level", "log-format": "log.format"}
+	for f, k := range bound {
+		all[f] = k
+	}
+	names := make([]string, 0, len(all))
+	for f := range all {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := cmd.Flags().Lookup(name)
+		if f == nil || !f.Changed {
+			continue
+		}
+		if err := cfg.Set(all[name], f.Value.String()); err != nil {
+			return cfg, nil, fmt.Errorf("--%s: %w", name, err)
 		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, fmt.Errorf("configuration: %w", err)
 	}
-	return cfg, newLogger(cfg.Log), nil
+	return cfg, newLogger(cmd.ErrOrStderr(), cfg.Log), nil
 }
 
-func cutEq(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '=' {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return "", "", false
-}
-
-func newLogger(c jobs.LogConfig) *slog.Logger {
+func newLogger(w io.Writer, c jobs.LogConfig) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

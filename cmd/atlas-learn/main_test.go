@@ -64,11 +64,60 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"run", "--input", dir, "--output", filepath.Join(dir, "o")}, "no .parquet or .jsonl files"},
 		{[]string{"import", "--from", "swe-agent", "--output", dir}, "requires at least 1 arg"},
 		{[]string{"inspect", "s3://"}, "no bucket"},
+		{[]string{"compress", "--set", "no.such.key=1", "--out", filepath.Join(dir, "r.json"), "x.json"}, `unknown configuration key "no.such.key"`},
+		{[]string{"compress", "map", "--set", "concepts.cost.app=x", "--summary", filepath.Join(dir, "s.json"), "x.json"}, "concepts.cost.app: want an integer"},
+		{[]string{"compress", "reduce", "--set", "concepts.max_arity=99", "--out", filepath.Join(dir, "l.json"), "s.json"}, "concepts.max_arity"},
+		{[]string{"bench", "compress", "--set", "parquet.zstd_level=9"}, "zstd_level"},
+		{[]string{"compress", "--max-arity", "-1", "--out", filepath.Join(dir, "r.json"), "x.json"}, "concepts.max_arity"},
+		{[]string{"run", "--stages", "trajectories,nosuch"}, `unknown stage "nosuch"`},
+		{[]string{"run", "--stages", "concepts"}, "concepts needs trajectories"},
+		{[]string{"config", "--set", "workers=many"}, "workers: want an integer"},
 	}
 	for _, tc := range cases {
 		_, err := run(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v; want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// A bad environment value is an error naming the variable, for every
+// command (it used to drop the S3 settings silently for compress).
+func TestCLIBadEnvironment(t *testing.T) {
+	t.Setenv("ATLAS_S3_PATH_STYLE", "yes")
+	for _, args := range [][]string{
+		{"run"},
+		{"compress", "--out", filepath.Join(t.TempDir(), "r.json"), "x.json"},
+		{"compress", "map", "--summary", "s.json", "x.json"},
+		{"compress", "reduce", "--out", "l.json", "s.json"},
+		{"bench", "compress"},
+		{"config"},
+	} {
+		_, err := run(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "ATLAS_S3_PATH_STYLE") {
+			t.Errorf("%v: err = %v; want it to name ATLAS_S3_PATH_STYLE", args, err)
+		}
+	}
+}
+
+// Every key is declared once: each has a derived environment variable
+// that sets it, and `config keys` lists it.
+func TestCLIConfigKeys(t *testing.T) {
+	out, err := run(t, "config", "keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"s3.path_style\tATLAS_S3_PATH_STYLE", "concepts.max_arity", "ATLAS_CONCEPTS_COST_PRIM_DEFAULT", "stages"} {
+		if !strings.Contains(strings.ReplaceAll(out, "  ", "\t"), strings.Split(k, "\t")[0]) {
+			t.Errorf("config keys lacks %q:\n%s", k, out)
+		}
+	}
+	t.Setenv("ATLAS_CONCEPTS_MAX_ARITY", "3")
+	out, err = run(t, "config", "--set", "concepts.iterations=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "max_arity: 3") || !strings.Contains(out, "iterations: 4") {
+		t.Fatalf("config did not apply the environment and --set:\n%s", out)
 	}
 }
