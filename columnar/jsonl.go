@@ -35,71 +35,73 @@ func (o OnError) Validate() error {
 	return fmt.Errorf("on_error: want fail or skip, got %q", string(o))
 }
 
-// RecordError is a bad record: the file, its line or row, and what is wrong.
+// Handle applies the policy to a bad record: under OnErrorSkip it passes
+// re to onBad (when not nil) and returns nil, so that the caller goes on
+// with the next record; under OnErrorFail (or an empty policy) it returns
+// re, which stops the caller. It is the one place the choice is made.
+func (o OnError) Handle(re *RecordError, onBad func(*RecordError)) error {
+	if o != OnErrorSkip {
+		return re
+	}
+	if onBad != nil {
+		onBad(re)
+	}
+	return nil
+}
+
+// RecordError is a bad record: the file, its line or row, and what is
+// wrong. It is the error every reader and importer reports for a record it
+// cannot read, for example "chat.jsonl: line 7: field messages: expected a
+// list, got string".
 type RecordError struct {
 	File string
-	// Line is the 1-based JSONL line, or 0.
+	// Line is the 1-based line of the record (JSONL) or of the fault in a
+	// single-document file, or 0.
 	Line int64
-	// Row is the 0-based Parquet row, or -1.
+	// Row is the 0-based Parquet row, or -1 when the record is not a row.
 	Row int64
-	Err error
+	// Field is the path of the offending field, like "messages[3].role";
+	// empty when the error is not about one field.
+	Field string
+	Err   error
 }
 
 func (e *RecordError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s: line %d: %v", e.File, e.Line, e.Err)
+	var b strings.Builder
+	b.WriteString(e.File)
+	switch {
+	case e.Line > 0:
+		fmt.Fprintf(&b, ": line %d", e.Line)
+	case e.Row >= 0:
+		fmt.Fprintf(&b, ": row %d", e.Row)
 	}
-	return fmt.Sprintf("%s: row %d: %v", e.File, e.Row, e.Err)
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": field %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // ReadJSONL streams JSON-lines records of type T from r into fn, one at a
-// time. Blank lines are ignored. A line that is not valid JSON for T is a
+// time, reading lines with ScanLines (capped at MaxJSONLLine). Blank lines
+// are ignored. A line that is not valid JSON for T, or is too long, is a
 // *RecordError naming name and the line; with OnErrorSkip, onBad (when not
 // nil) gets it and reading goes on.
 func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnError, onBad func(*RecordError), fn func(rec *T, line int64) error) error {
 	// A full trajectory must have no field the schema lacks (it would be
 	// lost); projections read what they need and ignore the rest.
 	_, strict := any(new(T)).(*Trajectory)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), MaxJSONLLine)
-	var line int64
-	for sc.Scan() {
-		line++
-		if line%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
+	return ScanLines(ctx, r, name, MaxJSONLLine, policy, onBad, func(b []byte, line int64) error {
 		var rec T
 		if err := decodeStrict(b, &rec, strict); err != nil {
-			re := &RecordError{File: name, Line: line, Row: -1, Err: err}
-			if policy != OnErrorSkip {
-				return re
-			}
-			if onBad != nil {
-				onBad(re)
-			}
-			continue
+			return policy.Handle(&RecordError{File: name, Line: line, Row: -1, Err: err}, onBad)
 		}
 		// The callback's errors are its own (a bad record it found, a
 		// failed write): they pass through as they are.
-		if err := fn(&rec, line); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return &RecordError{File: name, Line: line + 1, Row: -1, Err: fmt.Errorf("record longer than %d bytes", MaxJSONLLine)}
-		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
+		return fn(&rec, line)
+	})
 }
 
 // decodeStrict decodes one JSON value and explains type errors by field.

@@ -38,8 +38,7 @@ func commitRows(t *testing.T, b storage.Bucket, fp string, n int) (*columnar.Com
 		return nil, err
 	}
 	if err := c.Commit(ctx, &columnar.Manifest{Kind: "dataset", Fingerprint: fp}); err != nil {
-		c.Abort(ctx)
-		return nil, err
+		return nil, errors.Join(err, c.Abort(ctx))
 	}
 	return c, nil
 }
@@ -48,7 +47,7 @@ func commitRows(t *testing.T, b storage.Bucket, fp string, n int) (*columnar.Com
 // clean-up of replaced files is reported, and Abort deletes nothing.
 func TestCommitCleanupFailureKeepsTheCommit(t *testing.T) {
 	ctx := context.Background()
-	local, _ := storage.NewLocal(t.TempDir())
+	local := newLocal(t, t.TempDir())
 	if _, err := commitRows(t, local, "old", 5); err != nil {
 		t.Fatal(err)
 	}
@@ -66,10 +65,42 @@ func TestCommitCleanupFailureKeepsTheCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The new commit stands: its manifest is the one read, with its rows.
+	if src.Manifest == nil || src.Manifest.Fingerprint != "new" {
+		t.Fatalf("manifest after Abort = %+v, want the new commit's", src.Manifest)
+	}
+	if len(src.Manifest.Datasets) != 1 || src.Manifest.Datasets[0].Rows != 7 {
+		t.Fatalf("datasets after Abort = %+v, want one of 7 rows", src.Manifest.Datasets)
+	}
+	if len(src.Files) == 0 {
+		t.Fatal("the committed manifest names no files")
+	}
 	for _, f := range src.Files {
-		if ok, _ := storage.Exists(ctx, local, f.Key); !ok {
+		ok, err := storage.Exists(ctx, local, f.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
 			t.Fatalf("the committed manifest names a missing file %s", f.Key)
 		}
+	}
+}
+
+// newLocal opens a local bucket at dir.
+func newLocal(t *testing.T, dir string) *storage.Local {
+	t.Helper()
+	b, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// writeFile writes a file, failing the test when it cannot.
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -93,12 +124,12 @@ func TestCreatedAtNormalizedAndChecked(t *testing.T) {
 func TestListingHonoursNestedManifests(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	local, _ := storage.NewLocal(dir)
+	local := newLocal(t, dir)
 	if _, err := commitRows(t, local, "fp", 4); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "ds", "part-99999-crashed.parquet"), []byte("leftover of a crashed run"), 0o644)
-	os.WriteFile(filepath.Join(dir, "loose.jsonl"), nil, 0o644)
+	writeFile(t, filepath.Join(dir, "ds", "part-99999-crashed.parquet"), []byte("leftover of a crashed run"))
+	writeFile(t, filepath.Join(dir, "loose.jsonl"), nil)
 	src, err := columnar.OpenSource(ctx, local, "")
 	if err != nil {
 		t.Fatal(err)
@@ -116,13 +147,13 @@ func TestOpenInputSingleFileAndMissingDir(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	data := writeParquet(t, []columnar.Trajectory{sample(1), sample(2)}, columnar.WriterOptions{})
-	os.WriteFile(filepath.Join(dir, "one.parquet"), data, 0o644)
+	writeFile(t, filepath.Join(dir, "one.parquet"), data)
 	b, root, err := storage.OpenInput(ctx, filepath.Join(dir, "one.parquet"), storage.S3Config{})
 	if err != nil || root != "one.parquet" {
 		t.Fatalf("OpenInput = %q, %v", root, err)
 	}
 	src, err := columnar.OpenSource(ctx, b, root)
-	if err != nil || len(src.Files) != 1 {
+	if err != nil || len(src.Files) != 1 || src.Files[0].Key != "one.parquet" {
 		t.Fatalf("OpenSource = %+v, %v", src, err)
 	}
 	missing := filepath.Join(dir, "typo")
@@ -139,15 +170,22 @@ func TestOpenInputSingleFileAndMissingDir(t *testing.T) {
 
 func TestWriterAndListingEdgeCases(t *testing.T) {
 	ctx := context.Background()
-	local, _ := storage.NewLocal(t.TempDir())
-	w, _ := local.NewWriter(ctx, "x")
-	w.Write([]byte("data"))
-	w.Abort()
+	local := newLocal(t, t.TempDir())
+	w, err := local.NewWriter(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err == nil {
 		t.Fatal("Close after Abort succeeded")
 	}
-	if ok, _ := storage.Exists(ctx, local, "x"); ok {
-		t.Fatal("aborted object exists")
+	if ok, err := storage.Exists(ctx, local, "x"); err != nil || ok {
+		t.Fatalf("aborted object: exists %v, %v", ok, err)
 	}
 	if _, err := storage.List(ctx, local, "../", nil); err == nil {
 		t.Fatal("a prefix escaping the bucket was listed")

@@ -1,10 +1,15 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 
+	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/internal/s3test"
 	"github.com/atlas-ai/atlas-learn/internal/trajgen"
@@ -16,27 +21,47 @@ func TestGenDeterministicAcrossWorkers(t *testing.T) {
 	gc.N = 6000
 	cfg := config(t, "unused", "unused")
 	cfg.Parquet.RowsPerFile = 2500
-	var outs []map[string][]byte
+	type output struct {
+		workers int
+		files   map[string][]byte
+		m       *columnar.Manifest
+	}
+	var outs []output
 	for _, w := range []int{1, 3} {
 		out := t.TempDir()
 		m, err := jobs.Gen(context.Background(), jobs.GenOptions{Gen: gc, Output: out, Workers: w, Parquet: cfg.Parquet}, quiet())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Datasets[0].Rows != 6000 {
-			t.Fatalf("rows = %d", m.Datasets[0].Rows)
+		if len(m.Datasets) != 1 || m.Datasets[0].Rows != 6000 {
+			t.Fatalf("%d workers: datasets %+v, want one of 6000 rows", w, m.Datasets)
 		}
 		files := dataFiles(t, out)
-		delete(files, "_manifest.json")
-		outs = append(outs, files)
-	}
-	if len(outs[0]) != 3 {
-		t.Fatalf("%d files, want 3", len(outs[0]))
-	}
-	for p, d := range outs[0] {
-		if !bytes.Equal(outs[1][p], d) {
-			t.Fatalf("%s differs between 1 and 3 workers", p)
+		if _, ok := files[columnar.DatasetManifest]; !ok {
+			t.Fatalf("%d workers: no %s in %v", w, columnar.DatasetManifest, slices.Sorted(maps.Keys(files)))
 		}
+		// The manifest holds run-time fields; it is compared below
+		// without them.
+		delete(files, columnar.DatasetManifest)
+		// 6000 rows at 2500 per file.
+		if len(files) != 3 {
+			t.Fatalf("%d workers: %d data files %v, want 3", w, len(files), slices.Sorted(maps.Keys(files)))
+		}
+		var listed []string
+		for _, f := range m.Datasets[0].Files {
+			listed = append(listed, filepath.FromSlash(f.Path))
+		}
+		slices.Sort(listed)
+		if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, listed) {
+			t.Fatalf("%d workers: files on disk %v, manifest lists %v", w, got, listed)
+		}
+		outs = append(outs, output{w, files, m})
+	}
+	a, b := outs[0], outs[1]
+	sameFiles(t, fmt.Sprintf("%d and %d workers", a.workers, b.workers), a.files, b.files)
+	if !reflect.DeepEqual(a.m.Datasets, b.m.Datasets) || !reflect.DeepEqual(a.m.Counters, b.m.Counters) || a.m.Fingerprint != b.m.Fingerprint {
+		t.Errorf("manifests differ between %d and %d workers:\n%+v %v %s\n%+v %v %s", a.workers, b.workers,
+			a.m.Datasets, a.m.Counters, a.m.Fingerprint, b.m.Datasets, b.m.Counters, b.m.Fingerprint)
 	}
 }
 

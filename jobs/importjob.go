@@ -114,30 +114,23 @@ func importFile(ctx context.Context, format importer.Format, opts ImportOptions,
 		return 0, 0, err
 	}
 	defer f.Close()
+	onBad := func(re *columnar.RecordError) {
+		skipped++
+		log.Warn("skipping bad record", "error", re.Error())
+	}
 	if format == "" {
-		err := columnar.ReadJSONL(ctx, f, name, opts.OnError,
-			func(re *columnar.RecordError) { skipped++; log.Warn("skipping bad record", "error", re.Error()) },
+		err := columnar.ReadJSONL(ctx, f, name, opts.OnError, onBad,
 			func(t *columnar.Trajectory, line int64) error {
 				t.Normalize()
 				if err := t.Validate(); err != nil {
-					re := &columnar.RecordError{File: name, Line: line, Err: err}
-					if opts.OnError != columnar.OnErrorSkip {
-						return re
-					}
-					skipped++
-					log.Warn("skipping bad record", "error", re.Error())
-					return nil
+					return opts.OnError.Handle(&columnar.RecordError{File: name, Line: line, Row: -1, Err: err}, onBad)
 				}
 				rows++
 				return emit(*t)
 			})
 		return rows, skipped, err
 	}
-	policy := importer.Fail
-	if opts.OnError == columnar.OnErrorSkip {
-		policy = importer.Skip
-	}
-	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: policy, Logger: log})
+	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: opts.OnError, Logger: log})
 	return int64(st.Imported), int64(st.Skipped), err
 }
 

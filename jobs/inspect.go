@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
@@ -64,6 +65,11 @@ func Inspect(ctx context.Context, uri string, s3 storage.S3Config) (*Inspection,
 		if err != nil {
 			return nil, err
 		}
+	}
+	// Files without records check nothing: a cancelled context must not
+	// look like an empty dataset.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("inspect: %w", err)
 	}
 	for p := range parts {
 		in.Partitions = append(in.Partitions, p)

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,15 +81,41 @@ func config(t *testing.T, in, out string) jobs.Config {
 func dataFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() || info.Name() == columnar.RunManifest {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
-		out[rel], _ = os.ReadFile(p)
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if out[rel], err = os.ReadFile(p); err != nil {
+			return err
+		}
 		return nil
 	})
+	if err != nil {
+		t.Fatalf("read %s: %v", dir, err)
+	}
 	return out
+}
+
+// sameFiles fails the test unless a and b hold the same file names, none
+// of them empty, with the same contents; what names the two sides.
+func sameFiles(t *testing.T, what string, a, b map[string][]byte) {
+	t.Helper()
+	an, bn := slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b))
+	if !slices.Equal(an, bn) {
+		t.Fatalf("%s: different files:\n%v\n%v", what, an, bn)
+	}
+	for _, p := range an {
+		if len(a[p]) == 0 {
+			t.Errorf("%s: %s is empty", what, p)
+		}
+		if !bytes.Equal(a[p], b[p]) {
+			t.Errorf("%s: %s differs", what, p)
+		}
+	}
 }
 
 func TestRunDeterministicAcrossWorkers(t *testing.T) {
@@ -123,14 +151,7 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(results); i++ {
-		if len(results[i]) != len(results[0]) {
-			t.Fatalf("worker counts gave different file sets")
-		}
-		for p, data := range results[0] {
-			if !bytes.Equal(results[i][p], data) {
-				t.Fatalf("%s differs between worker counts", p)
-			}
-		}
+		sameFiles(t, fmt.Sprintf("run %d against run 0", i), results[0], results[i])
 		a, b := *manifests[0], *manifests[i]
 		a.Run, b.Run = columnar.RunInfo{}, columnar.RunInfo{}
 		a.Config, b.Config = nil, nil

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -28,6 +29,11 @@ type solutionRow struct {
 	Solution     columnar.Solution `parquet:"solution" json:"solution"`
 }
 
+// errEnoughSolutions stops the scan once Solutions has limit solutions. It
+// is private so that no other error, a cancelled context above all, can be
+// mistaken for it.
+var errEnoughSolutions = errors.New("enough solutions")
+
 // Solutions reads the solution code of every successful trajectory in the
 // dataset at uri whose solution is in language (e.g. "python"), in
 // dataset order, at most limit of them (limit <= 0: all).
@@ -42,24 +48,31 @@ func Solutions(ctx context.Context, uri, language string, limit int, s3 storage.
 		return nil, err
 	}
 	var out []Solution
-	errStop := context.Canceled
 	for _, f := range src.Files {
+		// A scan of a file that holds no record checks nothing: a
+		// cancelled context must not look like an empty dataset.
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("solutions: %w", err)
+		}
 		_, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, columnar.OnErrorFail, nil, func(r *solutionRow, _ columnar.Position) error {
 			if !r.Outcome.Success || r.Solution.Code == "" || (language != "" && r.Solution.Language != language) {
 				return nil
 			}
 			out = append(out, Solution{TrajectoryID: r.TrajectoryID, Code: r.Solution.Code})
 			if limit > 0 && len(out) >= limit {
-				return errStop
+				return errEnoughSolutions
 			}
 			return nil
 		})
-		if err == errStop {
-			break
+		if errors.Is(err, errEnoughSolutions) {
+			return out, nil
 		}
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("solutions: %w", err)
 	}
 	return out, nil
 }

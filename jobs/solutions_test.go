@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,6 +34,34 @@ func TestSolutions(t *testing.T) {
 	few, err := jobs.Solutions(context.Background(), out, "python", 10, cfg.S3)
 	if err != nil || len(few) != 10 || few[9] != sols[9] {
 		t.Fatalf("limit: %d, %v", len(few), err)
+	}
+
+	// A cancelled context is an error, never an empty or partial success,
+	// whether or not a limit would have stopped the scan.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, limit := range []int{0, 1, 10} {
+		got, err := jobs.Solutions(ctx, out, "python", limit, cfg.S3)
+		if !errors.Is(err, context.Canceled) || got != nil {
+			t.Errorf("cancelled, limit %d: %d solutions, %v; want context.Canceled", limit, len(got), err)
+		}
+	}
+	if _, err := jobs.SolutionCorpus(ctx, out, 0, 2, cfg.S3); !errors.Is(err, context.Canceled) {
+		t.Errorf("SolutionCorpus cancelled: %v; want context.Canceled", err)
+	}
+	if got, err := jobs.Inspect(ctx, out, cfg.S3); !errors.Is(err, context.Canceled) {
+		t.Errorf("Inspect cancelled: %+v, %v; want context.Canceled", got, err)
+	}
+	// An input without records has nothing in it to notice the context.
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := jobs.Solutions(ctx, empty, "python", 0, cfg.S3); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled, empty input: %d solutions, %v; want context.Canceled", len(got), err)
+	}
+	if got, err := jobs.Inspect(ctx, empty, cfg.S3); !errors.Is(err, context.Canceled) {
+		t.Errorf("Inspect cancelled, empty input: %+v, %v; want context.Canceled", got, err)
 	}
 }
 

@@ -131,18 +131,6 @@ func FormatFromName(name string) (Format, bool) {
 	return "", false
 }
 
-// ErrorPolicy says what Import does with a record it cannot import.
-type ErrorPolicy string
-
-const (
-	// Fail stops at the first bad record and returns its error. It is the
-	// default.
-	Fail ErrorPolicy = "fail"
-	// Skip counts a bad record in Stats.Skipped, keeps its error in
-	// Stats.Errors and goes on with the next one.
-	Skip ErrorPolicy = "skip"
-)
-
 // maxKeptErrors bounds Stats.Errors so that a file of bad records cannot
 // exhaust memory; Stats.Skipped still counts them all.
 const maxKeptErrors = 100
@@ -150,8 +138,12 @@ const maxKeptErrors = 100
 // Options tune Import. The zero value fails on the first bad record and
 // logs nothing.
 type Options struct {
-	// OnError is Fail (the default when empty) or Skip.
-	OnError ErrorPolicy
+	// OnError is columnar.OnErrorFail (the default when empty) or
+	// columnar.OnErrorSkip.
+	OnError columnar.OnError
+	// MaxLine caps one JSONL line in bytes; 0 means columnar.MaxJSONLLine.
+	// A longer line is a bad record.
+	MaxLine int
 	// Logger, when set, receives one warning per skipped record.
 	Logger *slog.Logger
 }
@@ -160,62 +152,33 @@ type Options struct {
 type Stats struct {
 	// Imported is the number of trajectories handed to emit.
 	Imported int
-	// Skipped is the number of bad records passed over under Skip.
+	// Skipped is the number of bad records passed over under
+	// columnar.OnErrorSkip.
 	Skipped int
-	// Errors holds the first errors of skipped records (at most 100), each
-	// an *Error.
-	Errors []error
+	// Errors holds the first errors of skipped records (at most 100).
+	Errors []*columnar.RecordError
 }
-
-// Error is a record that could not be imported. It names the file and,
-// where known, the line, the record and the field at fault, for example
-// "chat.jsonl: line 7: field messages: expected a list, got string".
-type Error struct {
-	// Name is the file name given to Import.
-	Name string
-	// Line is the 1-based line of the record or of the syntax error; 0 when
-	// unknown.
-	Line int
-	// Record is the 1-based record number within the file; 0 when the file
-	// holds a single record.
-	Record int
-	// Field is the path of the offending field, like "messages[3].role";
-	// empty when the error is not about one field.
-	Field string
-	// Err is the cause.
-	Err error
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Name)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ": line %d", e.Line)
-	} else if e.Record > 0 {
-		fmt.Fprintf(&b, ": record %d", e.Record)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": field %s", e.Field)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // Import reads trajectories of the given format from r and calls emit with
 // each one, in source order. name is the file name; it appears in errors
 // and, for single-trajectory formats, its stem becomes the trajectory id.
 //
-// A record that cannot be imported stops Import with an *Error under Fail
-// and is counted and passed over under Skip. An error from emit or from ctx
-// always stops Import and is returned wrapped.
+// A record that cannot be imported is a *columnar.RecordError naming the
+// file and, where known, the line and the field at fault; it stops Import
+// under columnar.OnErrorFail and is counted and passed over under
+// columnar.OnErrorSkip. A JSONL line longer than Options.MaxLine is a bad
+// record too. An error from emit or from ctx always stops Import and is
+// returned wrapped.
 func Import(ctx context.Context, format Format, name string, r io.Reader, emit func(columnar.Trajectory) error, opts Options) (Stats, error) {
 	var st Stats
-	switch opts.OnError {
-	case "", Fail, Skip:
-	default:
-		return st, fmt.Errorf("import %s: unknown error policy %q (want %q or %q)", name, opts.OnError, Fail, Skip)
+	if opts.OnError == "" {
+		opts.OnError = columnar.OnErrorFail
+	}
+	if err := opts.OnError.Validate(); err != nil {
+		return st, fmt.Errorf("import %s: %w", name, err)
+	}
+	if opts.MaxLine < 0 {
+		return st, fmt.Errorf("import %s: negative line cap %d", name, opts.MaxLine)
 	}
 	if emit == nil {
 		return st, fmt.Errorf("import %s: nil emit function", name)
@@ -245,11 +208,10 @@ type converter func(rec record) (columnar.Trajectory, error)
 
 // record is one source record with the context needed to convert it.
 type record struct {
-	name   string // file name as given to Import
-	stem   string // file base name without its trajectory extensions
-	line   int    // 1-based line for JSONL records, 0 otherwise
-	number int    // 1-based record number for JSONL records, 0 otherwise
-	data   []byte // the record's JSON text
+	name string // file name as given to Import
+	stem string // file base name without its trajectory extensions
+	line int64  // 1-based line for JSONL records, 0 otherwise
+	data []byte // the record's JSON text
 }
 
 // session carries one Import call's state.
@@ -281,10 +243,12 @@ func (s *session) handle(rec record, conv converter) error {
 }
 
 // bad applies the error policy to a record error.
-func (s *session) bad(e *Error) error {
-	if s.opts.OnError != Skip {
-		return e
-	}
+func (s *session) bad(e *columnar.RecordError) error {
+	return s.opts.OnError.Handle(e, s.skipped)
+}
+
+// skipped records a bad record passed over under columnar.OnErrorSkip.
+func (s *session) skipped(e *columnar.RecordError) {
 	s.stats.Skipped++
 	if len(s.stats.Errors) < maxKeptErrors {
 		s.stats.Errors = append(s.stats.Errors, e)
@@ -292,12 +256,11 @@ func (s *session) bad(e *Error) error {
 	if s.opts.Logger != nil {
 		s.opts.Logger.WarnContext(s.ctx, "skipping trajectory record", "file", s.name, "error", e.Error())
 	}
-	return nil
 }
 
 // recordError wraps a conversion error with the record's position.
-func (s *session) recordError(rec record, err error) *Error {
-	e := &Error{Name: s.name, Line: rec.line, Record: rec.number, Err: err}
+func (s *session) recordError(rec record, err error) *columnar.RecordError {
+	e := &columnar.RecordError{File: s.name, Line: rec.line, Row: -1, Err: err}
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		e.Field = fe.path
@@ -318,7 +281,7 @@ func (s *session) whole(r io.Reader, conv converter) error {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	rec := record{name: s.name, stem: fileStem(s.name), data: data}
 	if serr := syntaxError(data); serr != nil {
-		return s.bad(serr.at(s.name, 0, 0))
+		return s.bad(serr.at(s.name, 0))
 	}
 	return s.handle(rec, conv)
 }

@@ -689,11 +689,11 @@ func TestMalformed(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tc.wantErr) {
 				t.Errorf("error = %q, want prefix %q", err, tc.wantErr)
 			}
-			var ie *Error
+			var ie *columnar.RecordError
 			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not an *Error", err)
+				t.Fatalf("error %T is not a *columnar.RecordError", err)
 			}
-			if tc.line > 0 && ie.Line != tc.line || tc.line < 0 && ie.Line <= 0 {
+			if tc.line > 0 && ie.Line != int64(tc.line) || tc.line < 0 && ie.Line <= 0 || tc.line == 0 && ie.Line != 0 {
 				t.Errorf("line = %d, want %d", ie.Line, tc.line)
 			}
 			if ie.Field != tc.field {
@@ -705,9 +705,9 @@ func TestMalformed(t *testing.T) {
 
 			// Under Skip the same input is counted, not fatal.
 			if tc.src != "" || !strings.HasPrefix(tc.file, "testdata/") {
-				_, st, err = importString(t, tc.format, tc.file, tc.src, Options{OnError: Skip})
+				_, st, err = importString(t, tc.format, tc.file, tc.src, Options{OnError: columnar.OnErrorSkip})
 			} else {
-				_, st, err = importFile(t, tc.format, tc.file, Options{OnError: Skip})
+				_, st, err = importFile(t, tc.format, tc.file, Options{OnError: columnar.OnErrorSkip})
 			}
 			if err != nil || st.Skipped != 1 || st.Imported != 0 || len(st.Errors) != 1 {
 				t.Errorf("skip: err %v, stats %+v; want one skipped", err, st)
@@ -731,7 +731,7 @@ func TestMalformedJSONL(t *testing.T) {
 
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	out, st, err = importFile(t, OpenAIChat, path, Options{OnError: Skip, Logger: logger})
+	out, st, err = importFile(t, OpenAIChat, path, Options{OnError: columnar.OnErrorSkip, Logger: logger})
 	if err != nil {
 		t.Fatalf("skip policy: %v", err)
 	}
@@ -742,7 +742,7 @@ func TestMalformedJSONL(t *testing.T) {
 		t.Errorf("imported %q and %q, want demo__demo-1 and demo__demo-6", out[0].Task.ID, out[1].Task.ID)
 	}
 	want := []struct {
-		line  int
+		line  int64
 		field string
 		text  string
 	}{
@@ -751,12 +751,12 @@ func TestMalformedJSONL(t *testing.T) {
 		{4, "messages[1].role", "missing"},
 		{5, "resolved", "expected a boolean or a number, got string"},
 	}
+	if len(st.Errors) != len(want) {
+		t.Fatalf("kept %d errors, want %d: %v", len(st.Errors), len(want), st.Errors)
+	}
 	for i, w := range want {
-		var ie *Error
-		if !errors.As(st.Errors[i], &ie) {
-			t.Fatalf("error %d is %T", i, st.Errors[i])
-		}
-		if ie.Name != "chat_malformed.jsonl" || ie.Line != w.line || ie.Record != w.line || ie.Field != w.field || ie.Err.Error() != w.text {
+		ie := st.Errors[i]
+		if ie.File != "chat_malformed.jsonl" || ie.Line != w.line || ie.Row != -1 || ie.Field != w.field || ie.Err.Error() != w.text {
 			t.Errorf("error %d = %+v (%v), want line %d field %q %q", i, ie, ie, w.line, w.field, w.text)
 		}
 	}
@@ -775,7 +775,7 @@ func TestImportControl(t *testing.T) {
 	if _, err := Import(ctx, "parquet", "x", strings.NewReader(rec), noop, Options{}); err == nil || !strings.Contains(err.Error(), `unknown trajectory format "parquet"`) {
 		t.Errorf("unknown format: %v", err)
 	}
-	if _, err := Import(ctx, OpenAIChat, "x", strings.NewReader(rec), noop, Options{OnError: "ignore"}); err == nil || !strings.Contains(err.Error(), `unknown error policy "ignore"`) {
+	if _, err := Import(ctx, OpenAIChat, "x", strings.NewReader(rec), noop, Options{OnError: "ignore"}); err == nil || !strings.Contains(err.Error(), `on_error: want fail or skip, got "ignore"`) {
 		t.Errorf("unknown policy: %v", err)
 	}
 	if _, err := Import(ctx, OpenAIChat, "x", strings.NewReader(rec), nil, Options{}); err == nil {
@@ -783,7 +783,7 @@ func TestImportControl(t *testing.T) {
 	}
 
 	sentinel := errors.New("disk full")
-	st, err := Import(ctx, OpenAIChat, "x.jsonl", strings.NewReader(rec+rec), func(columnar.Trajectory) error { return sentinel }, Options{OnError: Skip})
+	st, err := Import(ctx, OpenAIChat, "x.jsonl", strings.NewReader(rec+rec), func(columnar.Trajectory) error { return sentinel }, Options{OnError: columnar.OnErrorSkip})
 	if !errors.Is(err, sentinel) || st.Imported != 0 {
 		t.Errorf("emit error: %v, stats %+v; want the emit error even under Skip", err, st)
 	}
@@ -836,6 +836,45 @@ func TestLongLine(t *testing.T) {
 	}
 	if out[0].TrajectoryID != out[1].TrajectoryID {
 		t.Errorf("identical records got ids %q and %q", out[0].TrajectoryID, out[1].TrajectoryID)
+	}
+}
+
+// TestLineOverCap checks that a JSONL line over Options.MaxLine is a bad
+// record: it stops Import under fail, and under skip it is counted and the
+// lines after it are read.
+func TestLineOverCap(t *testing.T) {
+	rec := func(id string) string {
+		return `{"instance_id":"` + id + `","messages":[{"role":"user","content":"hi"}]}` + "\n"
+	}
+	long := `{"instance_id":"long","messages":[{"role":"user","content":"` + strings.Repeat("z", 4096) + `"}]}` + "\n"
+	src := rec("a") + long + rec("b")
+	maxLine := len(rec("a")) + 10
+
+	out, st, err := importString(t, OpenAIChat, "c.jsonl", src, Options{MaxLine: maxLine})
+	var re *columnar.RecordError
+	if !errors.As(err, &re) || re.File != "c.jsonl" || re.Line != 2 || !errors.Is(err, columnar.ErrLineTooLong) {
+		t.Fatalf("fail: error %v, want a too-long *RecordError for c.jsonl line 2", err)
+	}
+	if len(out) != 1 || st.Imported != 1 || st.Skipped != 0 {
+		t.Errorf("fail: %d emitted, stats %+v; want the record before the long line", len(out), st)
+	}
+
+	out, st, err = importString(t, OpenAIChat, "c.jsonl", src, Options{OnError: columnar.OnErrorSkip, MaxLine: maxLine})
+	if err != nil {
+		t.Fatalf("skip: %v", err)
+	}
+	if len(out) != 2 || st.Imported != 2 || st.Skipped != 1 || len(st.Errors) != 1 {
+		t.Fatalf("skip: %d emitted, stats %+v; want 2 imported, 1 skipped", len(out), st)
+	}
+	if out[0].Task.ID != "a" || out[1].Task.ID != "b" {
+		t.Errorf("skip: imported %q and %q, want a and b", out[0].Task.ID, out[1].Task.ID)
+	}
+	if e := st.Errors[0]; e.Line != 2 || !errors.Is(e, columnar.ErrLineTooLong) {
+		t.Errorf("skip: kept error %v, want line 2 too long", e)
+	}
+
+	if _, err := Import(context.Background(), OpenAIChat, "c.jsonl", strings.NewReader(src), func(columnar.Trajectory) error { return nil }, Options{MaxLine: -1}); err == nil {
+		t.Errorf("negative MaxLine accepted")
 	}
 }
 

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
 )
 
 // fieldError is a problem with one field of a record; path is like
@@ -365,18 +366,17 @@ func parseTimestamp(path string, raw json.RawMessage) (time.Time, error) {
 
 // jsonSyntax is a JSON syntax error with its position.
 type jsonSyntax struct {
-	line int
+	line int64
 	err  error
 }
 
 // at makes the record error; line, when positive, is the line the document
-// starts on (JSONL), else the line is computed from the offset. number is
-// the record's number in a JSONL file, 0 otherwise.
-func (s *jsonSyntax) at(name string, line, number int) *Error {
+// starts on (JSONL), else the line is computed from the offset.
+func (s *jsonSyntax) at(name string, line int64) *columnar.RecordError {
 	if line == 0 {
 		line = s.line
 	}
-	return &Error{Name: name, Line: line, Record: number, Err: fmt.Errorf("invalid JSON: %w", s.err)}
+	return &columnar.RecordError{File: name, Line: line, Row: -1, Err: fmt.Errorf("invalid JSON: %w", s.err)}
 }
 
 // syntaxError checks that data is one well-formed JSON value.
@@ -394,50 +394,24 @@ func syntaxError(data []byte) *jsonSyntax {
 	if off > int64(len(data)) {
 		off = int64(len(data))
 	}
-	return &jsonSyntax{line: 1 + bytes.Count(data[:off], []byte("\n")), err: err}
+	return &jsonSyntax{line: 1 + int64(bytes.Count(data[:off], []byte("\n"))), err: err}
 }
 
 // utf8BOM is stripped from the start of a file.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// lines reads r as JSONL, one record per non-blank line, without holding
-// more than one line in memory.
+// lines reads r as JSONL, one record per non-blank line, with
+// columnar.ScanLines: no more than one line, of at most Options.MaxLine
+// bytes, is held in memory, and a longer line is a bad record like any
+// other.
 func (s *session) lines(r io.Reader, conv converter) error {
-	br := bufio.NewReaderSize(r, 1<<16)
-	lineNo, recNo := 0, 0
 	stem := fileStem(s.name)
-	for {
-		if err := s.ctx.Err(); err != nil {
-			return fmt.Errorf("import %s: line %d: %w", s.name, lineNo+1, err)
+	return columnar.ScanLines(s.ctx, r, s.name, s.opts.MaxLine, s.opts.OnError, s.skipped, func(line []byte, n int64) error {
+		if serr := syntaxError(line); serr != nil {
+			return s.bad(serr.at(s.name, n))
 		}
-		line, readErr := br.ReadBytes('\n')
-		if len(line) > 0 {
-			lineNo++
-			if lineNo == 1 {
-				line = bytes.TrimPrefix(line, utf8BOM)
-			}
-			trimmed := bytes.TrimSpace(line)
-			if len(trimmed) > 0 {
-				recNo++
-				if serr := syntaxError(trimmed); serr != nil {
-					if err := s.bad(serr.at(s.name, lineNo, recNo)); err != nil {
-						return err
-					}
-				} else {
-					rec := record{name: s.name, stem: stem, line: lineNo, number: recNo, data: trimmed}
-					if err := s.handle(rec, conv); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if readErr == io.EOF {
-			return nil
-		}
-		if readErr != nil {
-			return fmt.Errorf("import %s: read line %d: %w", s.name, lineNo+1, readErr)
-		}
-	}
+		return s.handle(record{name: s.name, stem: stem, line: n, data: line}, conv)
+	})
 }
 
 // flattenContent reads a chat message's content: a string, null, or a list
