@@ -247,7 +247,7 @@ func WriteObject(ctx context.Context, uri string, data []byte, cfg S3Config) err
 // hide, from a URL.
 func Redact(uri string) string {
 	u, err := url.Parse(uri)
-	if err != nil || u.Scheme == "" {
+	if err != nil || u.Scheme == "" || (u.User == nil && u.RawQuery == "") {
 		return uri
 	}
 	u.User = nil

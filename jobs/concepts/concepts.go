@@ -260,14 +260,23 @@ func Learn(ctx context.Context, sols []*Solution, o Options) ([]Concept, Stats, 
 			rows[i].Python = src
 		}
 	}
-	// Which solutions use which concepts: the names in their rewrites.
+	// Which solutions use which concepts: the names in their rewrites, and
+	// the concepts those use in their bodies, transitively.
+	deps := make([][]int, len(rows))
+	for i, r := range rows {
+		d, err := namesUsed(r.Body, index)
+		if err != nil {
+			return nil, st, fmt.Errorf("concept %s: %w", r.Name, err)
+		}
+		deps[i] = d
+	}
 	ids := make([]map[string]bool, len(rows))
 	for p, prog := range res.Rewritten {
-		used, err := namesUsed(prog, index)
+		direct, err := namesUsed(prog, index)
 		if err != nil {
 			return nil, st, fmt.Errorf("rewritten program %d: %w", p, err)
 		}
-		for _, i := range used {
+		for _, i := range closure(direct, deps) {
 			rows[i].Solutions++
 			rows[i].Trajectories += kept[p].Count
 			if ids[i] == nil {
@@ -290,6 +299,28 @@ func Learn(ctx context.Context, sols []*Solution, o Options) ([]Concept, Stats, 
 		rows[i].TrajectoryIDs = all
 	}
 	return rows, st, nil
+}
+
+// closure is direct and every concept reachable from it through deps,
+// once each, sorted.
+func closure(direct []int, deps [][]int) []int {
+	seen := map[int]bool{}
+	stack := append([]int(nil), direct...)
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[i] {
+			continue
+		}
+		seen[i] = true
+		stack = append(stack, deps[i]...)
+	}
+	out := make([]int, 0, len(seen))
+	for i := range seen {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
 }
 
 // namesUsed lists, once each and in index order, the concepts a program

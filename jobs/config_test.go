@@ -1,0 +1,141 @@
+package jobs_test
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/jobs"
+)
+
+func noEnv(string) string { return "" }
+
+func TestConfigSet(t *testing.T) {
+	tests := []struct {
+		key, value string
+		check      func(c jobs.Config) bool
+		wantErr    string
+	}{
+		{key: "workers", value: "7", check: func(c jobs.Config) bool { return c.Workers == 7 }},
+		{key: "s3.path_style", value: "true", check: func(c jobs.Config) bool { return c.S3.PathStyle }},
+		{key: "s3.request_timeout", value: "90s", check: func(c jobs.Config) bool { return c.S3.RequestTimeout == 90*time.Second }},
+		{key: "on_error", value: "skip", check: func(c jobs.Config) bool { return c.OnError == "skip" }},
+		{key: "stages", value: "trajectories, concepts", check: func(c jobs.Config) bool {
+			return reflect.DeepEqual(c.Stages, []string{"trajectories", "concepts"})
+		}},
+		{key: "stages", value: "[trajectories]", check: func(c jobs.Config) bool { return reflect.DeepEqual(c.Stages, []string{"trajectories"}) }},
+		{key: "concepts.cost.prim", value: "[map=50,filter=60]", check: func(c jobs.Config) bool {
+			return c.Concepts.Cost.Prim["map"] == 50 && c.Concepts.Cost.Prim["filter"] == 60
+		}},
+		{key: "concepts.max_arity", value: "3", check: func(c jobs.Config) bool { return c.Concepts.MaxArity == 3 }},
+		{key: "parquet.jsonl", value: "1", check: func(c jobs.Config) bool { return c.Parquet.JSONL }},
+		{key: "no.such.key", value: "1", wantErr: `unknown configuration key "no.such.key"`},
+		{key: "s3", value: "x", wantErr: `unknown configuration key "s3"`},
+		{key: "workers", value: "many", wantErr: `workers: want an integer, got "many"`},
+		{key: "s3.path_style", value: "yes", wantErr: `s3.path_style: want true or false, got "yes"`},
+		{key: "s3.request_timeout", value: "soon", wantErr: "s3.request_timeout"},
+		{key: "concepts.cost.prim", value: "map", wantErr: "concepts.cost.prim: want NAME=VALUE pairs"},
+		{key: "concepts.cost.prim", value: "map=x", wantErr: "concepts.cost.prim: map: want an integer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
+			c, err := jobs.LoadConfig("", noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Set(tc.key, tc.value)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(c) {
+				t.Fatalf("not set: %+v", c)
+			}
+		})
+	}
+}
+
+// Every key is settable through its derived environment variable, and
+// a bad value names the variable.
+func TestConfigEnvironment(t *testing.T) {
+	keys := jobs.Keys()
+	if len(keys) < 20 {
+		t.Fatalf("only %d keys", len(keys))
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k.Env] {
+			t.Fatalf("two keys share %s", k.Env)
+		}
+		seen[k.Env] = true
+		if want := "ATLAS_" + strings.ToUpper(strings.ReplaceAll(k.Name, ".", "_")); k.Env != want {
+			t.Fatalf("%s: env %s, want %s", k.Name, k.Env, want)
+		}
+	}
+	env := map[string]string{"ATLAS_WORKERS": "3", "ATLAS_S3_ENDPOINT": "http://127.0.0.1:9", "ATLAS_CONCEPTS_ITERATIONS": "2", "ATLAS_STAGES": "trajectories"}
+	c, err := jobs.LoadConfig("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers != 3 || c.S3.Endpoint != "http://127.0.0.1:9" || c.Concepts.Iterations != 2 || len(c.Stages) != 1 {
+		t.Fatalf("environment not applied: %+v", c)
+	}
+	_, err = jobs.LoadConfig("", func(k string) string {
+		if k == "ATLAS_S3_PATH_STYLE" {
+			return "yes"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "ATLAS_S3_PATH_STYLE") {
+		t.Fatalf("bad environment value: %v", err)
+	}
+}
+
+func TestConfigFileAndValidate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		yaml, wantErr string
+	}{
+		{"concepts:\n  iterations: 3\n", ""},
+		{"concepts:\n  itertions: 3\n", "itertions"},
+		{"stages: [trajectories, bogus]\n", `unknown stage "bogus"`},
+		{"stages: []\n", "stages: name at least one"},
+		{"stages: [trajectories, trajectories]\n", "listed twice"},
+		{"concepts:\n  max_arity: 9\n", "concepts.max_arity"},
+		{"concepts:\n  language: rust\n", "concepts.language"},
+		{"concepts:\n  library: ftp://x/y\n", "concepts.library"},
+		{"output: s3://\n", "output: location s3://: no bucket name"},
+		{"input: \"\"\n", "input: empty location"},
+		{"parquet:\n  zstd_level: 7\n", "parquet.zstd_level"},
+	}
+	for _, tc := range tests {
+		c, err := jobs.LoadConfig(write(tc.yaml), noEnv)
+		if err == nil {
+			err = c.Validate()
+		}
+		if tc.wantErr == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.yaml, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%q: err = %v, want %q", tc.yaml, err, tc.wantErr)
+		}
+	}
+}
