@@ -268,14 +268,12 @@ func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, 
 	var st ScanStats
 	name := locationName(b, f.Key)
 	bad := func(re *RecordError) error {
-		if policy != OnErrorSkip {
-			return re
-		}
-		st.Skipped++
-		if onBad != nil {
-			onBad(re)
-		}
-		return nil
+		return policy.Handle(re, func(re *RecordError) {
+			st.Skipped++
+			if onBad != nil {
+				onBad(re)
+			}
+		})
 	}
 	switch f.Format {
 	case "parquet":
@@ -314,7 +312,7 @@ func ScanFile[T any](ctx context.Context, b storage.BucketReader, f SourceFile, 
 			}
 			if v, ok := any(rec).(Validator); ok {
 				if err := v.Validate(); err != nil {
-					return bad(&RecordError{File: name, Line: line, Err: err})
+					return bad(&RecordError{File: name, Line: line, Row: -1, Err: err})
 				}
 			}
 			st.Rows++
