@@ -164,3 +164,45 @@ func TestManifestVersion1(t *testing.T) {
 		t.Fatalf("future manifest: %v", err)
 	}
 }
+
+// With more partitions than MaxOpenParts, the least recently written
+// partition's file is finished; every row is still written once, and the
+// same rows give the same files.
+func TestSinkMaxOpenParts(t *testing.T) {
+	ctx := context.Background()
+	write := func() (*columnar.Manifest, storage.Bucket) {
+		b, _ := storage.NewLocal(t.TempDir())
+		c, err := columnar.NewCommitter(ctx, b, "", columnar.DatasetManifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := columnar.NewSink(c, columnar.SinkOptions[scoreRow]{Dataset: columnar.DatasetInfo{Name: "scores", Schema: scoreSchema},
+			MaxOpenParts: 2, Partition: func(r *scoreRow) string { return "day=" + r.Day }})
+		// Runs of 5 rows per day, days 0,1,2,0,1,2: each run after the first
+		// two finds its day's file closed.
+		for i := 0; i < 30; i++ {
+			if err := s.Write(ctx, scoreRow{ID: fmt.Sprint(i), Day: fmt.Sprint((i / 5) % 3)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m := &columnar.Manifest{Kind: "dataset"}
+		if err := c.Commit(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		return m, b
+	}
+	m1, _ := write()
+	m2, _ := write()
+	d := m1.Dataset("scores")
+	if d.Rows != 30 || len(d.Files) != 6 {
+		t.Fatalf("%d rows in %d files, want 30 in 6", d.Rows, len(d.Files))
+	}
+	for i, f := range d.Files {
+		if f.Rows != 5 || f.SHA256 != m2.Dataset("scores").Files[i].SHA256 {
+			t.Fatalf("file %s: %d rows, or not deterministic", f.Path, f.Rows)
+		}
+	}
+}

@@ -44,6 +44,14 @@ type SinkOptions[T any] struct {
 	// WriteEmpty writes one Parquet file with no rows when the sink gets
 	// none, so that an empty dataset still carries its schema.
 	WriteEmpty bool
+	// MaxOpenParts bounds the part files open at once (default 4): when a
+	// row arrives for a partition without an open file and the bound is
+	// reached, the least recently written partition's file is finished,
+	// and that partition's next row starts a new file. An open file holds
+	// a row group in memory, so this bounds the sink's memory whatever
+	// the number of partitions; as files close by the order of writes,
+	// the same rows in the same order still give the same files.
+	MaxOpenParts int
 	// Parquet configures the Parquet files (its Schema is set from
 	// Dataset).
 	Parquet WriterOptions
@@ -71,6 +79,7 @@ type Sink[T any] struct {
 
 type sinkPart[T any] struct {
 	index int
+	last  int64 // sequence number of the last write
 	rows  int64
 	fw    *FileWriter
 	pw    *Writer[T]
@@ -88,6 +97,9 @@ func NewSink[T any](c *Committer, opts SinkOptions[T]) *Sink[T] {
 	opts.Parquet.Schema = opts.Dataset.Schema
 	if opts.RowsPerFile <= 0 {
 		opts.RowsPerFile = 100_000
+	}
+	if opts.MaxOpenParts <= 0 {
+		opts.MaxOpenParts = 4
 	}
 	c.declare(opts.Dataset, "parquet")
 	if opts.JSONL {
@@ -130,10 +142,14 @@ func (s *Sink[T]) WritePartition(ctx context.Context, part string, row T) error 
 		s.parts[part] = p
 	}
 	if p.pw == nil {
+		if err := s.closeLeastRecent(); err != nil {
+			return err
+		}
 		if err := s.open(ctx, part, p); err != nil {
 			return err
 		}
 	}
+	p.last = s.rows
 	p.buf = append(p.buf, row)
 	p.rows++
 	s.rows++
@@ -150,6 +166,26 @@ func (s *Sink[T]) WritePartition(ctx context.Context, part string, row T) error 
 
 // Rows is the number of rows written so far.
 func (s *Sink[T]) Rows() int64 { return s.rows }
+
+// closeLeastRecent finishes the least recently written open part file
+// when MaxOpenParts are open.
+func (s *Sink[T]) closeLeastRecent() error {
+	var oldest *sinkPart[T]
+	open := 0
+	for _, p := range s.parts {
+		if p.pw == nil {
+			continue
+		}
+		open++
+		if oldest == nil || p.last < oldest.last {
+			oldest = p
+		}
+	}
+	if open < s.opts.MaxOpenParts {
+		return nil
+	}
+	return s.closePart(oldest)
+}
 
 func (s *Sink[T]) open(ctx context.Context, part string, p *sinkPart[T]) error {
 	name := fmt.Sprintf("part-%05d", p.index)

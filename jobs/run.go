@@ -113,7 +113,12 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		}
 		procs[i] = p
 	}
-	stats, err := stream(ctx, src, procs, streamOptions{workers: cfg.Workers, onError: cfg.OnError, log: log})
+	// Local files need no large reads; remote ones read 1 MiB per request.
+	read := columnar.ReadOptions{ReadBufferSize: 1 << 20}
+	if inLoc.Driver == storage.DriverFile {
+		read.ReadBufferSize = 128 << 10
+	}
+	stats, err := stream(ctx, src, procs, streamOptions{workers: cfg.Workers, read: read, onError: cfg.OnError, log: log})
 	if err != nil {
 		return fail(err)
 	}

@@ -181,6 +181,9 @@ type DatasetSpec[T any] struct {
 	Schema columnar.Schema
 	// Partition gives a row's Hive partition, or nil for none.
 	Partition func(*T) string
+	// MaxOpenParts bounds the partitions with a file open at once (0: the
+	// sink's default, see columnar.SinkOptions).
+	MaxOpenParts int
 }
 
 // NewDataset starts one of the stage's datasets: Parquet part files under
@@ -201,14 +204,15 @@ func NewDataset[T any](e *Env, spec DatasetSpec[T]) (*columnar.Sink[T], error) {
 		*e.datasets = append(*e.datasets, spec.Name+".jsonl")
 	}
 	return columnar.NewSink(e.c, columnar.SinkOptions[T]{
-		Dataset:     columnar.DatasetInfo{Name: spec.Name, Schema: spec.Schema, Stage: e.stage},
-		Dir:         spec.Name,
-		Fingerprint: e.Fingerprint,
-		Partition:   spec.Partition,
-		RowsPerFile: e.parquet.RowsPerFile,
-		JSONL:       e.parquet.JSONL,
-		WriteEmpty:  true,
-		Parquet:     e.parquet.Writer(),
+		Dataset:      columnar.DatasetInfo{Name: spec.Name, Schema: spec.Schema, Stage: e.stage},
+		Dir:          spec.Name,
+		Fingerprint:  e.Fingerprint,
+		Partition:    spec.Partition,
+		RowsPerFile:  e.parquet.RowsPerFile,
+		JSONL:        e.parquet.JSONL,
+		WriteEmpty:   true,
+		MaxOpenParts: spec.MaxOpenParts,
+		Parquet:      e.parquet.Writer(),
 	}), nil
 }
 

@@ -18,7 +18,9 @@ func newTrajectoriesStage(*Config) (Stage, error) { return trajectoriesStage{}, 
 func (trajectoriesStage) Name() string { return "trajectories" }
 
 func (trajectoriesStage) Open(_ context.Context, env *Env) (TrajectoryProcessor, error) {
-	sink, err := NewDataset(env, DatasetSpec[columnar.Trajectory]{Name: columnar.TrajectoriesDataset, Schema: columnar.TrajectorySchema})
+	// Rows arrive in input order, so partitions come in runs (one input
+	// file each): two open files are enough.
+	sink, err := NewDataset(env, DatasetSpec[columnar.Trajectory]{Name: columnar.TrajectoriesDataset, Schema: columnar.TrajectorySchema, MaxOpenParts: 2})
 	if err != nil {
 		return nil, err
 	}

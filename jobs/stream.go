@@ -17,6 +17,11 @@ const streamBatch = 256
 // streamOptions configures the stream of a run's trajectories.
 type streamOptions struct {
 	workers int
+	// readers bounds the files read at once (default min(workers, 2)):
+	// each open file holds a read buffer per column.
+	readers int
+	// read configures the Parquet reads.
+	read    columnar.ReadOptions
 	onError columnar.OnError
 	log     *slog.Logger
 }
@@ -37,18 +42,23 @@ type doneBatch struct {
 }
 
 // stream reads the source's files and drives the processors, after the
-// ordered pipeline of gen.go: up to workers files are read ahead at once,
+// ordered pipeline of gen.go: up to readers files are read at once,
 // each into its own bounded channel; a sequencer takes the files' batches
 // in file order and hands each to a worker (at most workers at a time)
 // that calls every processor's Process; one emitter takes the results in
 // the same order and calls the emit functions. Memory is bounded by the
-// batches in flight (about 4 × workers × streamBatch trajectories),
+// files being read (one read buffer per column each) and the batches in
+// flight (about 3 × workers × streamBatch trajectories),
 // whatever the input's size, and the emitted order is the input order,
 // whatever the number of workers.
 func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcessor, o streamOptions) ([]fileStats, error) {
 	stats := make([]fileStats, len(src.Files))
 	g, gctx := errgroup.WithContext(ctx)
-	files := make(chan chan readBatch, o.workers)
+	if o.readers <= 0 {
+		o.readers = min(o.workers, 2)
+	}
+	// The sequencer holds one file's channel; readers-1 more wait here.
+	files := make(chan chan readBatch, o.readers-1)
 	var logMu sync.Mutex
 
 	// Readers: one per file, at most workers ahead of the sequencer.
@@ -73,7 +83,7 @@ func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcess
 					batch = make([]Item, 0, streamBatch)
 					return nil
 				}
-				st, err := columnar.ScanFile(gctx, src.Bucket, f, columnar.ReadOptions{}, o.onError,
+				st, err := columnar.ScanFile(gctx, src.Bucket, f, o.read, o.onError,
 					func(re *columnar.RecordError) {
 						logMu.Lock()
 						defer logMu.Unlock()
