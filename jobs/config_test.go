@@ -139,3 +139,37 @@ func TestConfigFileAndValidate(t *testing.T) {
 		}
 	}
 }
+
+// The configuration shipped in the Kubernetes manifests loads and
+// validates.
+func TestShippedConfigs(t *testing.T) {
+	data, err := os.ReadFile("../configs/k8s/nightly-cronjob.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(data), "nightly.yaml: |\n")
+	if !ok {
+		t.Fatal("no nightly.yaml in the ConfigMap")
+	}
+	var lines []string
+	for _, l := range strings.Split(block, "\n") {
+		if !strings.HasPrefix(l, "    ") && strings.TrimSpace(l) != "" {
+			break
+		}
+		lines = append(lines, strings.TrimPrefix(l, "    "))
+	}
+	p := filepath.Join(t.TempDir(), "nightly.yaml")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := jobs.LoadConfig(p, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Output != "s3://atlas/nightly" || len(c.Stages) != 2 {
+		t.Fatalf("loaded %+v", c)
+	}
+}
