@@ -195,6 +195,15 @@ func TestUnwrapMiniObservation(t *testing.T) {
 }
 
 func TestDescriptions(t *testing.T) {
+	// fromTemplate reads the task through an instance template; "-" when
+	// the template does not apply.
+	fromTemplate := func(tmpl, prompt string) string {
+		if s, ok := miniTaskFromTemplate(tmpl, prompt); ok {
+			return s
+		}
+		return "-"
+	}
+	const pr = "<pr_description>\nConsider the following PR description:\n{{task}}\n</pr_description>\n\n<instructions>\nWork in {{cwd}}.\n</instructions>"
 	tests := []struct {
 		name, got, want string
 	}{
@@ -204,6 +213,13 @@ func TestDescriptions(t *testing.T) {
 		{"mini pr", miniTaskDescription("<pr_description>\nFix it\n</pr_description>\n<instructions>"), "Fix it"},
 		{"mini issue", miniTaskDescription("Please solve this issue: Crash\n\nYou can execute bash commands and edit files."), "Crash"},
 		{"mini other", miniTaskDescription("Do a thing"), "Do a thing"},
+		{"mini template", fromTemplate(pr, "<pr_description>\nConsider the following PR description:\nBug\r\nmore\n</pr_description>\n\n<instructions>\nWork in /testbed.\n</instructions>"), "Bug\r\nmore"},
+		{"mini template spacing", fromTemplate("{{ intro }}Task: {{- task -}}\nEnd{% if x %}y{% endif %}", "Hi. Task:FixEndy"), "Fix"},
+		{"mini template no border", fromTemplate("Task: {{ task }}\n{% if x %}y{% endif %}", "Task: Fix\ny"), "-"},
+		{"mini template only task", fromTemplate("{{ task }}", "  Just this  "), "Just this"},
+		{"mini template no task", fromTemplate("Fix {{issue}}", "Fix it"), "-"},
+		{"mini template other prompt", fromTemplate(pr, "Please solve this issue: Crash"), "-"},
+		{"mini template empty", fromTemplate("", "Fix it"), "-"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

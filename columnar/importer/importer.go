@@ -7,7 +7,8 @@
 //     "trajectory" list of steps, the "history" of chat messages and an
 //     "info" object; older files hold only "history".
 //   - mini-swe-agent .traj.json files (Format MiniSWEAgent): the current
-//     object form with "info", "messages" and "trajectory_format", and the
+//     object form with "info", "messages" and "trajectory_format" (text
+//     actions, or bash tool calls in mini-swe-agent-1.1 runs), and the
 //     older bare list of chat messages.
 //   - OpenAI-chat JSONL (Format OpenAIChat): one record per line with a
 //     "messages" list and outcome columns such as "resolved" or "patch", the
@@ -72,11 +73,18 @@ const (
 
 	// MiniSWEAgent is a mini-swe-agent .traj.json file: an object with
 	// "info", "messages" and "trajectory_format", or the older bare list of
-	// chat messages.
+	// chat messages. Runs with trajectory_format "mini-swe-agent-1.1"
+	// (mini-swe-agent 2) may call a bash tool: assistant messages carry
+	// tool_calls (and extra.actions), each answered by a "tool" message
+	// with its tool_call_id, and the run ends with an "exit" message. Each
+	// tool call is one step; the rules are on convertMiniSWEAgent.
 	//
 	// outcome.exit_status is info.exit_status; success means exit_status
 	// "Submitted" with a non-blank info.submission (no test result is
-	// recorded). A bare message list has no info: when its last action is the
+	// recorded), and that submission is the solution (language "diff" for a
+	// patch). When info has no exit_status, both are read from the exit
+	// message's extra, where mini-swe-agent writes them first. A bare message
+	// list has no info: when its last action is the
 	// COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT sentinel answered by a message
 	// without a <returncode> (which mini-swe-agent writes only when it
 	// accepts a submission), exit_status is inferred as "Submitted" and that

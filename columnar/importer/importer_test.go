@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"io/fs"
 	"log/slog"
@@ -99,8 +100,9 @@ func extraValue(t *testing.T, tr columnar.Trajectory, path string) (any, bool) {
 // TestImportRealFiles imports every trajectory in shared/data and checks
 // what each became. The expected values were read off the files: step
 // counts are the length of the SWE-agent "trajectory" list (the assistant
-// messages of "history" for function_calling_simple, which has no list)
-// and the number of assistant messages of the mini-swe-agent files.
+// messages of "history" for function_calling_simple, which has no list),
+// the number of assistant messages of the older mini-swe-agent files and
+// the number of assistant tool calls of the mini-swe-agent-1.1 files.
 func TestImportRealFiles(t *testing.T) {
 	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	const (
@@ -143,6 +145,28 @@ func TestImportRealFiles(t *testing.T) {
 		{"swe-agent/" + mm + "xml_sys-env_window100__t-0.20__p-0.95__c-2.00__install-1" + ms, SWEAgent, 11, true, "submitted", "marshmallow-code__marshmallow-1867", "swe", "diff", "gpt-4o"},
 		{"mini-swe-agent/github_issue.traj.json", MiniSWEAgent, 10, true, "Submitted", "github_issue", "swe", "diff", ""},
 		{"mini-swe-agent/local.traj.json", MiniSWEAgent, 2, false, "Submitted", "local", "swe", "", ""},
+		// mini-swe-agent-1.1 tool-calling runs (mini_version 2.2.7), read
+		// off the files as follows. Steps: the tool_calls of the assistant
+		// messages, one each (1154 and 1854 hold only system, user and exit
+		// messages: the first model call failed; 1606 has four assistant
+		// messages with one bash call each, each answered by the tool
+		// message with its tool_call_id). Exit status: info.exit_status,
+		// the same as the exit message's extra.exit_status ("Timeout" for
+		// 1154, "InternalServerError" for the others: litellm errors of the
+		// DeepSeek API). Success: false, as info.submission and the exit
+		// message's submission are "" in all three, so no solution and no
+		// language. Task id: the top-level instance_id (equal to the file
+		// stem). Domain: swe, as for every mini-swe-agent run (SWE-bench
+		// images). Model: info.config.model.model_name.
+		{"mini-swe-agent-1.1/pvlib__pvlib-python-1154.traj.json", MiniSWEAgent, 0, false, "Timeout", "pvlib__pvlib-python-1154", "swe", "", "deepseek/deepseek-reasoner"},
+		{"mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json", MiniSWEAgent, 4, false, "InternalServerError", "pvlib__pvlib-python-1606", "swe", "", "deepseek/deepseek-reasoner"},
+		{"mini-swe-agent-1.1/pvlib__pvlib-python-1854.traj.json", MiniSWEAgent, 0, false, "InternalServerError", "pvlib__pvlib-python-1854", "swe", "", "deepseek/deepseek-reasoner"},
+	}
+	// createdAt holds the files with timestamps: the earliest
+	// extra.timestamp of 1606's messages is its first assistant message's,
+	// 1776075647.1506512. The others have none and get the epoch.
+	createdAt := map[string]time.Time{
+		"mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json": time.UnixMilli(1776075647150),
 	}
 
 	// Every trajectory file in the shared data must be in the table.
@@ -201,8 +225,12 @@ func TestImportRealFiles(t *testing.T) {
 			if want := fileStem(tc.file); tr.TrajectoryID != want {
 				t.Errorf("trajectory_id = %q, want %q", tr.TrajectoryID, want)
 			}
-			if !tr.CreatedAt.Equal(time.Unix(0, 0)) {
-				t.Errorf("created_at = %v, want the epoch (no timestamp in the source)", tr.CreatedAt)
+			wantCreated, ok := createdAt[tc.file]
+			if !ok {
+				wantCreated = time.Unix(0, 0) // no timestamp in the source
+			}
+			if !tr.CreatedAt.Equal(wantCreated) {
+				t.Errorf("created_at = %v, want %v", tr.CreatedAt, wantCreated.UTC())
 			}
 			if tr.Task.Description == "" {
 				t.Errorf("task.description is empty")
@@ -218,8 +246,13 @@ func TestImportRealFiles(t *testing.T) {
 					t.Errorf("step %d: action %q has no action type", i, s.Action)
 				}
 			}
-			if n := len(tr.Steps); tc.exitStatus != "" && tr.Steps[n-1].ActionType != ActionSubmit {
-				t.Errorf("last step is %q, want a submit", tr.Steps[n-1].ActionType)
+			// A run that ended by submitting ends with the submit; one that
+			// ended on an error (Timeout, InternalServerError) need not.
+			if n := len(tr.Steps); strings.EqualFold(tc.exitStatus, "submitted") && (n == 0 || tr.Steps[n-1].ActionType != ActionSubmit) {
+				t.Errorf("%d steps, the last not a submit; want a final submit", n)
+			}
+			if !tc.success && tc.exitStatus != "" && !strings.EqualFold(tc.exitStatus, "submitted") && tr.Outcome.ErrorInfo == "" {
+				t.Errorf("run ended with %q but error_info is empty", tc.exitStatus)
 			}
 		})
 	}
@@ -279,6 +312,12 @@ func TestRealFileDetails(t *testing.T) {
 			{8, ActionEdit, "#!/usr/bin/env python3\n\n\ndef division(a: float, b: float) -> float:\n    if b == 0:", false},
 			{9, ActionSubmit, "", false},
 		}},
+		{"mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json", MiniSWEAgent, []stepWant{
+			{0, ActionView, "", false},   // ls -la /testbed, returncode 0
+			{1, ActionView, "", false},   // ls -la /testbed/pvlib/
+			{2, ActionSearch, "", false}, // grep -n "_golden_sect_DataFrame" ...
+			{3, ActionView, "", false},   // sed -n '302,400p' ...
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
@@ -316,6 +355,29 @@ func TestRealFileDetails(t *testing.T) {
 	if got, want := gi.Steps[0].Thought, "I'll help you solve this issue. Let me first examine the content of the file that's causing the syntax error."; got != want {
 		t.Errorf("mini thought = %q, want %q", got, want)
 	}
+
+	// mini-swe-agent-1.1: the thought is the reasoning_content (content is
+	// empty), the observation the tool message's <output>, which here is
+	// the whole raw_output, so no steps[i].raw_output is kept beside it.
+	pv := importOne(t, MiniSWEAgent, filepath.Join(root, "mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json"))
+	if got, want := pv.Steps[2].Thought, "The error mentions `tools.py` line 364 `_golden_sect_DataFrame`. Let's first look at that file to understand the issue. Let's examine the relevant function:"; got != want {
+		t.Errorf("1.1 thought = %q, want %q", got, want)
+	}
+	if got, want := pv.Steps[2].Action, `grep -n "_golden_sect_DataFrame" /testbed/pvlib/tools.py`; got != want {
+		t.Errorf("1.1 action = %q, want %q", got, want)
+	}
+	if got, want := pv.Steps[2].Observation, "302:def _golden_sect_DataFrame(params, lower, upper, func, atol=1e-8):\n"; got != want {
+		t.Errorf("1.1 observation = %q, want %q", got, want)
+	}
+	if _, ok := extraValue(t, pv, "steps[2].raw_output"); ok {
+		t.Errorf("steps[2].raw_output kept though it equals the observation")
+	}
+	if !strings.HasPrefix(pv.Task.Description, "golden-section search fails when upper and lower bounds are equal") {
+		t.Errorf("1.1 task description = %.100q, want the {{task}} of the instance template", pv.Task.Description)
+	}
+	if !strings.HasPrefix(pv.Outcome.ErrorInfo, "Traceback (most recent call last):") || !strings.Contains(pv.Outcome.ErrorInfo, "UNEXPECTED_EOF_WHILE_READING") {
+		t.Errorf("1.1 error_info = %.100q, want info.traceback", pv.Outcome.ErrorInfo)
+	}
 }
 
 // TestDeterministic imports every real file twice and expects identical
@@ -323,16 +385,16 @@ func TestRealFileDetails(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	var files []string
-	for _, pat := range []string{"swe-agent/*.traj", "mini-swe-agent/*.traj.json"} {
+	for _, pat := range []string{"swe-agent/*.traj", "mini-swe-agent/*.traj.json", "mini-swe-agent-1.1/*.traj.json"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))
 		if err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, m...)
 	}
-	files = append(files, filepath.Join("testdata", "chat_sample.jsonl"), filepath.Join("testdata", "mini_current.traj.json"))
-	if len(files) < 21 {
-		t.Fatalf("found %d files, want at least 21", len(files))
+	files = append(files, filepath.Join("testdata", "chat_sample.jsonl"), filepath.Join("testdata", "mini_current.traj.json"), filepath.Join("testdata", "mini_toolcalls.traj.json"))
+	if len(files) < 25 {
+		t.Fatalf("found %d files, want at least 25", len(files))
 	}
 	for _, p := range files {
 		f, _ := FormatFromName(p)
@@ -355,6 +417,7 @@ func TestDeterministic(t *testing.T) {
 func TestExtraKeepsSourceFields(t *testing.T) {
 	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	fcReplace := filepath.Join(root, "swe-agent/replay__marshmallow-code__marshmallow-1867__function_calling_replace__install-1__marshmallow-code__marshmallow-1867.traj")
+	pvlib1606 := filepath.Join(root, "mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json")
 	tests := []struct {
 		path   string
 		format Format
@@ -376,6 +439,17 @@ func TestExtraKeepsSourceFields(t *testing.T) {
 		{filepath.Join("testdata", "mini_current.traj.json"), MiniSWEAgent, 0, "source.info.mini_version", "2.0.0"},
 		{filepath.Join("testdata", "mini_current.traj.json"), MiniSWEAgent, 0, "source.trajectory_format", "mini-swe-agent-1.1"},
 		{filepath.Join("testdata", "mini_current.traj.json"), MiniSWEAgent, 0, "source.messages[2].extra.response.id", "msg_01"},
+		{filepath.Join("testdata", "mini_current.traj.json"), MiniSWEAgent, 0, "steps[2].raw_output", "Traceback (most recent call last):\nZeroDivisionError: division by zero\n"},
+		{pvlib1606, MiniSWEAgent, 0, "steps[3].tool_call_id", "call_00_9dpTIPcbnpGzIUWuncKX5Pli"},
+		{pvlib1606, MiniSWEAgent, 0, "steps[3].observation_index", 9.0},
+		{pvlib1606, MiniSWEAgent, 0, "steps[3].returncode", 0.0},
+		{pvlib1606, MiniSWEAgent, 0, "source.trajectory_format", "mini-swe-agent-1.1"},
+		{pvlib1606, MiniSWEAgent, 0, "source.info.exception_str", "litellm.InternalServerError: InternalServerError: DeepseekException - [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol (_ssl.c:1000)"},
+		{pvlib1606, MiniSWEAgent, 0, "source.info.mini_version", "2.2.7"},
+		{pvlib1606, MiniSWEAgent, 0, "source.messages[7].extra.raw_output", "302:def _golden_sect_DataFrame(params, lower, upper, func, atol=1e-8):\n"},
+		{pvlib1606, MiniSWEAgent, 0, "source.messages[2].provider_specific_fields.reasoning_content", "I'll start by exploring the current directory to understand the codebase structure. Let's first see what's in /testbed."},
+		{pvlib1606, MiniSWEAgent, 0, "source.messages[10].role", "exit"},
+		{pvlib1606, MiniSWEAgent, 0, "source.messages[10].extra.exit_status", "InternalServerError"},
 		{filepath.Join("testdata", "chat_sample.jsonl"), OpenAIChat, 0, "source.tools[1].function.name", "str_replace_editor"},
 		{filepath.Join("testdata", "chat_sample.jsonl"), OpenAIChat, 0, "steps[2].tool_call_id", "toolu_03"},
 		{filepath.Join("testdata", "chat_sample.jsonl"), OpenAIChat, 1, "source.eval_logs", "FAILED tests/test_units.py::test_seconds_rounding"},
@@ -581,7 +655,9 @@ func TestMiniSWEAgentSamples(t *testing.T) {
 	}{
 		{ActionSearch, false, "./calc.py:1:def mean(xs):\n"},
 		{"", true, "Please always provide EXACTLY ONE action in triple backticks, found 0 actions."},
-		{ActionPython, true, "Traceback (most recent call last):\nZeroDivisionError: division by zero\n"},
+		// What the model saw (the tool message's <output>), not the longer
+		// extra.raw_output, which is kept in extra.steps[2].raw_output.
+		{ActionPython, true, "ZeroDivisionError: division by zero\n"},
 		{ActionEdit, false, ""},
 		{ActionSubmit, false, cur.Solution.Code},
 	}
@@ -622,6 +698,174 @@ func TestMiniSWEAgentSamples(t *testing.T) {
 	}
 	if !strings.HasPrefix(old.Steps[2].Observation, "<returncode>0</returncode>\n<warning>") {
 		t.Errorf("a truncated output is kept whole, got %.60q", old.Steps[2].Observation)
+	}
+}
+
+// TestMiniSWEAgentToolCalls checks the mini-swe-agent-1.1 tool-calling
+// rules on inputs that the real runs do not exercise: several tool calls in
+// one message, tool messages out of order, truncated outputs, exceptions,
+// rejected turns and the exit message answering a submit.
+func TestMiniSWEAgentToolCalls(t *testing.T) {
+	type stepWant struct {
+		action      string
+		actionType  string
+		thought     string
+		observation string // "=submission" for the submitted solution
+		isError     bool
+		extra       map[string]any // fields of extra.steps[i]; nil value: must be absent
+	}
+	const (
+		sys     = `{"role": "system", "content": "You are a helpful assistant."}`
+		prompt  = `{"role": "user", "content": "<pr_description>\nFix it.\n</pr_description>"}`
+		submit  = `{"role": "assistant", "content": "Look, submit, report.", "tool_calls": [{"id": "a", "type": "function", "function": {"name": "bash", "arguments": "{\"command\": \"ls\"}"}}, {"id": "b", "type": "function", "function": {"name": "bash", "arguments": "{\"command\": \"echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git diff\"}"}}, {"id": "c", "type": "function", "function": {"name": "bash", "arguments": "{\"command\": \"echo done\"}"}}]}`
+		twoCmds = `{"role": "assistant", "content": "", "reasoning_content": "Look around.", "tool_calls": [{"id": "a", "type": "function", "function": {"name": "bash", "arguments": "{\"command\": \"ls\"}"}}, {"id": "b", "type": "function", "function": {"name": "bash", "arguments": "{\"command\": \"cat x\"}"}}]}`
+	)
+	toolcalls, err := os.ReadFile(filepath.Join("testdata", "mini_toolcalls.traj.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		src         string
+		steps       []stepWant
+		exitStatus  string
+		success     bool
+		errorInfo   string // prefix
+		description string
+		notes       map[string]any // fields of extra.notes that must be present
+	}{
+		{
+			name: "sample run", src: string(toolcalls),
+			steps: []stepWant{
+				// Two calls of one message, answered in reverse order; the
+				// thought (reasoning_content) goes to the first.
+				{"grep -rn 'def parse' .", ActionSearch, "Look for parse() and its test.", "./parse.py:1:def parse(s):\n", false,
+					map[string]any{"tool_call_id": "call_1", "observation_index": 4.0, "message_index": 2.0, "returncode": 0.0, "raw_output": nil}},
+				{"cat tests/test_parse.py", ActionView, "", "cat: tests/test_parse.py: No such file or directory\n", true,
+					map[string]any{"tool_call_id": "call_2", "observation_index": 3.0, "message_index": 2.0, "returncode": 1.0}},
+				// A rejected turn: only the user message with the
+				// FormatError interrupt records it.
+				{"", "", "I will run the module with python.", "Tool call error:\n\n<error>\nUnknown tool 'python'.\n</error>\n\nEvery response needs to use the 'bash' tool at least once to execute commands.", true,
+					map[string]any{"format_error": true, "observation_index": 5.0}},
+				// Truncated: the observation is the elided text the model
+				// saw, the full output is kept beside it.
+				{"nl -ba parse.py", ActionView, "Read the module with line numbers.",
+					"<returncode>0</returncode>\n<warning>\nThe output of your last command was too long.\n</warning><output_head>\n     1\tdef parse(s):\n</output_head>\n<elided_chars>\n50 characters elided\n</elided_chars>\n<output_tail>\n     3\t    return out\n</output_tail>", false,
+					map[string]any{"raw_output": "     1\tdef parse(s):\n     2\t    out = s.split(',')[:-1]\n     3\t    return out\n"}},
+				{"pytest -q tests", ActionTest, "Run the tests and read my notes.", "<exception>Command timed out after 60 seconds</exception>\n<returncode>-1</returncode>\n<output>\n</output>", true,
+					map[string]any{"returncode": -1.0}},
+				// A structured return code 0 wins over text that looks
+				// like a failure.
+				{"cat notes.txt", ActionView, "", "bash: mycmd: command not found\n", false, nil},
+				// The run submitted while executing this message, so
+				// neither call has a tool message; the exit message
+				// answers the submit.
+				{`sed -i "s/\[:-1\]//" parse.py`, ActionEdit, "Keep the last field, then submit.", "", false,
+					map[string]any{"tool_call_id": "call_6", "observation_index": nil}},
+				{"echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git diff", ActionSubmit, "", "=submission", false,
+					map[string]any{"tool_call_id": "call_7", "observation_index": 12.0}},
+			},
+			exitStatus: "Submitted", success: true, description: "parse() drops the last field.",
+			notes: map[string]any{"raw_output": nil},
+		},
+		{
+			name: "no info: the exit message gives the outcome",
+			src: `{"trajectory_format": "mini-swe-agent-1.1", "messages": [` + sys + `, ` + prompt + `, ` + submit + `,
+				{"role": "exit", "content": "diff --git a/x b/x\n", "extra": {"exit_status": "Submitted", "submission": "diff --git a/x b/x\n"}}]}`,
+			steps: []stepWant{
+				// The submit call, not the last one, gets the exit message.
+				{"ls", ActionView, "Look, submit, report.", "", false, map[string]any{"observation_index": nil}},
+				{"echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT && git diff", ActionSubmit, "", "=submission", false, map[string]any{"observation_index": 3.0}},
+				{"echo done", ActionBash, "", "", false, map[string]any{"observation_index": nil}},
+			},
+			exitStatus: "Submitted", success: true, description: "Fix it.",
+			notes: map[string]any{"exit_status_source": nil},
+		},
+		{
+			name: "an error while executing: the exit message answers the last call",
+			src: `{"trajectory_format": "mini-swe-agent-1.1", "messages": [` + sys + `, ` + prompt + `, ` + twoCmds + `,
+				{"role": "exit", "content": "boom", "extra": {"exit_status": "RuntimeError", "submission": "", "exception_str": "boom", "traceback": "Traceback (most recent call last):\nRuntimeError: boom\n"}}]}`,
+			steps: []stepWant{
+				{"ls", ActionView, "Look around.", "", false, nil},
+				{"cat x", ActionView, "", "boom", true, map[string]any{"observation_index": 3.0}},
+			},
+			exitStatus: "RuntimeError", errorInfo: "Traceback (most recent call last):\nRuntimeError: boom", description: "Fix it.",
+		},
+		{
+			name: "info wins over the exit message",
+			src: `{"trajectory_format": "mini-swe-agent-1.1", "info": {"exit_status": "LimitsExceeded", "submission": ""}, "messages": [` + sys + `, ` + prompt + `, ` + twoCmds + `,
+				{"role": "tool", "tool_call_id": "b", "content": "<returncode>2</returncode>\n<output>\ncat: x: No such file or directory\n</output>", "extra": {"raw_output": "cat: x: No such file or directory\n", "returncode": 2}},
+				{"role": "tool", "tool_call_id": "a", "content": "<returncode>0</returncode>\n<output>\nx.py\n</output>", "extra": {"raw_output": "x.py\n", "returncode": 0}},
+				{"role": "exit", "content": "LimitsExceeded", "extra": {"exit_status": "LimitsExceeded", "submission": ""}}]}`,
+			steps: []stepWant{
+				{"ls", ActionView, "Look around.", "x.py\n", false, map[string]any{"observation_index": 4.0}},
+				{"cat x", ActionView, "", "cat: x: No such file or directory\n", true, map[string]any{"observation_index": 3.0, "returncode": 2.0}},
+			},
+			exitStatus: "LimitsExceeded", description: "Fix it.",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := importString(t, MiniSWEAgent, "run.traj.json", tc.src, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := out[0]
+			if len(tr.Steps) != len(tc.steps) {
+				t.Fatalf("steps = %d, want %d", len(tr.Steps), len(tc.steps))
+			}
+			for i, w := range tc.steps {
+				s := tr.Steps[i]
+				if w.observation == "=submission" {
+					w.observation = tr.Solution.Code
+				}
+				if s.Action != w.action || s.ActionType != w.actionType || s.Thought != w.thought || s.Observation != w.observation || s.IsError != w.isError {
+					t.Errorf("step %d = {%q %q thought %q obs %q err %v}\nwant {%q %q thought %q obs %q err %v}", i,
+						s.Action, s.ActionType, s.Thought, s.Observation, s.IsError, w.action, w.actionType, w.thought, w.observation, w.isError)
+				}
+				for k, want := range w.extra {
+					got, ok := extraValue(t, tr, fmt.Sprintf("steps[%d].%s", i, k))
+					switch {
+					case want == nil && ok:
+						t.Errorf("step %d: extra %s = %#v, want it absent", i, k, got)
+					case want != nil && !reflect.DeepEqual(got, want):
+						t.Errorf("step %d: extra %s = %#v, want %#v", i, k, got, want)
+					}
+				}
+			}
+			if tr.Outcome.ExitStatus != tc.exitStatus || tr.Outcome.Success != tc.success {
+				t.Errorf("outcome = %q success %v, want %q %v", tr.Outcome.ExitStatus, tr.Outcome.Success, tc.exitStatus, tc.success)
+			}
+			if tc.success && (tr.Solution.Language != "diff" || !strings.HasPrefix(tr.Solution.Code, "diff --git")) {
+				t.Errorf("solution = %+v, want the submitted diff", tr.Solution)
+			}
+			if !strings.HasPrefix(tr.Outcome.ErrorInfo, tc.errorInfo) || tc.errorInfo == "" && tr.Outcome.ErrorInfo != "" {
+				t.Errorf("error_info = %q, want prefix %q", tr.Outcome.ErrorInfo, tc.errorInfo)
+			}
+			if tr.Task.Description != tc.description {
+				t.Errorf("description = %q, want %q", tr.Task.Description, tc.description)
+			}
+			for k := range tc.notes {
+				if _, ok := extraValue(t, tr, "notes."+k); !ok {
+					t.Errorf("extra.notes.%s is missing", k)
+				}
+			}
+		})
+	}
+
+	// The sample's other fields.
+	out, _, err := importString(t, MiniSWEAgent, "mini_toolcalls.traj.json", string(toolcalls), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := out[0]
+	if tr.Task.ID != "parse__parse-7" || tr.Agent.Model != "openai/gpt-5-mini" || !tr.CreatedAt.Equal(time.UnixMilli(1770000000500)) {
+		t.Errorf("task %q model %q created_at %v", tr.Task.ID, tr.Agent.Model, tr.CreatedAt)
+	}
+	for _, field := range []string{"source.messages[5].extra.response.choices[0].message.tool_calls[0].function.name", "source.messages[12].role"} {
+		if _, ok := extraValue(t, tr, field); !ok {
+			t.Errorf("extra.%s is missing", field)
+		}
 	}
 }
 
