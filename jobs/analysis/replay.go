@@ -1,0 +1,318 @@
+package analysis
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+)
+
+// ErrNotReplayable is wrapped by replayers for trajectories they cannot
+// replay (no code, no examples): such trajectories fall back to simple.
+var ErrNotReplayable = errors.New("not replayable")
+
+// Outcome is what one replay observed.
+type Outcome struct {
+	// Score is the fraction of the task passed, in [0, 1] (0 or 1 where
+	// the environment only says success or failure).
+	Score float64
+	// Behavior identifies the observable behaviour (for the code replayer,
+	// each example's result), so that any change is seen, not only a
+	// change of score; "" when the replayer cannot tell more than Score.
+	Behavior string
+}
+
+// StepOutcome is the outcome of replaying without one step.
+type StepOutcome struct {
+	Outcome
+	// Known is false when the step was not replayed (the budget ran out).
+	Known bool
+}
+
+// ReplayStats counts a Replay's work.
+type ReplayStats struct {
+	// Replays were run; CacheHits were answered from the cache.
+	Replays, CacheHits int
+}
+
+// Replayer replays a trajectory without some of its steps.
+type Replayer interface {
+	// Replay returns the outcome of the whole trajectory (base) and of the
+	// trajectory without each step (out[i] for step i), running at most
+	// budget replays besides the base (budget <= 0: no bound). An error
+	// wrapping ErrNotReplayable means the trajectory cannot be replayed.
+	Replay(ctx context.Context, t *columnar.Trajectory, budget int) (base Outcome, out []StepOutcome, st ReplayStats, err error)
+}
+
+// Cache remembers outcomes by key; it must be safe for concurrent use.
+type Cache interface {
+	Get(key string) (Outcome, bool)
+	Put(key string, o Outcome)
+}
+
+// MemCache is an in-memory Cache.
+type MemCache struct {
+	mu sync.Mutex
+	m  map[string]Outcome
+}
+
+// NewMemCache returns an empty MemCache.
+func NewMemCache() *MemCache { return &MemCache{m: map[string]Outcome{}} }
+
+// Get looks key up.
+func (c *MemCache) Get(key string) (Outcome, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o, ok := c.m[key]
+	return o, ok
+}
+
+// Put stores o under key.
+func (c *MemCache) Put(key string, o Outcome) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[key] = o
+}
+
+// Entries returns every entry, for persisting.
+func (c *MemCache) Entries() map[string]Outcome {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]Outcome, len(c.m))
+	for k, v := range c.m {
+		out[k] = v
+	}
+	return out
+}
+
+// Runner runs a Python program with stdin in the sandbox and returns its
+// standard output; an error means the program did not finish normally.
+type Runner interface {
+	RunPython(ctx context.Context, program string, stdin []byte) ([]byte, error)
+}
+
+//go:embed harness.py
+var harness string
+
+// CodeReplayer replays program-synthesis trajectories: it rebuilds the
+// program without each step (see programOf for the convention), runs the
+// distinct programs against the task's examples (task.input's
+// "examples": [{"input", "output"}]) through Runner, in one sandboxed
+// process per trajectory with a fresh forked child per program, and
+// compares each example's result. Outcomes are cached by (program hash,
+// examples hash), so identical programs (within a trajectory or across
+// trajectories and runs, with a persisted cache) are run once.
+type CodeReplayer struct {
+	Runner Runner
+	Cache  Cache
+	// Entry is the function the examples call (default "solve").
+	Entry string
+	// Timeout bounds one program on all examples (default 2s).
+	Timeout time.Duration
+}
+
+type taskExamples struct {
+	Examples []struct {
+		Input  json.RawMessage `json:"input"`
+		Output json.RawMessage `json:"output"`
+	} `json:"examples"`
+}
+
+// Replay implements Replayer.
+func (r *CodeReplayer) Replay(ctx context.Context, t *columnar.Trajectory, budget int) (Outcome, []StepOutcome, ReplayStats, error) {
+	var st ReplayStats
+	var ex taskExamples
+	if t.Task.Input == "" || json.Unmarshal([]byte(t.Task.Input), &ex) != nil || len(ex.Examples) == 0 {
+		return Outcome{}, nil, st, fmt.Errorf("%w: the task has no input/output examples", ErrNotReplayable)
+	}
+	steps, err := programOf(ctx, t)
+	if err != nil {
+		return Outcome{}, nil, st, err
+	}
+	edits := 0
+	for _, s := range steps {
+		if s.kind == stepEdit {
+			edits++
+		}
+	}
+	if edits == 0 {
+		return Outcome{}, nil, st, fmt.Errorf("%w: no step edits code", ErrNotReplayable)
+	}
+	exHash := hashOf([]byte(t.Task.Input))
+	base := build(steps, nil)
+	// The programs to know: the base, then each step's variant in order.
+	progs := []string{base}
+	variant := make([]int, len(steps)) // index into progs; -1: same as base without running
+	for k, s := range steps {
+		if s.kind == stepNone {
+			variant[k] = 0
+			continue
+		}
+		p := build(steps, removal(steps, k))
+		found := -1
+		for i, q := range progs {
+			if q == p {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			progs = append(progs, p)
+			found = len(progs) - 1
+		}
+		variant[k] = found
+	}
+	outcomes := make([]*Outcome, len(progs))
+	var run []int
+	variants := 0
+	for i, p := range progs {
+		if r.Cache != nil {
+			if o, ok := r.Cache.Get(cacheKey(p, exHash)); ok {
+				outcomes[i] = &o
+				st.CacheHits++
+				continue
+			}
+		}
+		if i > 0 {
+			if budget > 0 && variants >= budget {
+				continue // over budget: unknown
+			}
+			variants++
+		}
+		run = append(run, i)
+	}
+	if len(run) > 0 {
+		var srcs []string
+		for _, i := range run {
+			srcs = append(srcs, progs[i])
+		}
+		got, err := r.runAll(ctx, srcs, t.Task.Input, len(ex.Examples))
+		if err != nil {
+			return Outcome{}, nil, st, err
+		}
+		for j, i := range run {
+			o := got[j]
+			outcomes[i] = &o
+			if r.Cache != nil {
+				r.Cache.Put(cacheKey(progs[i], exHash), o)
+			}
+		}
+		st.Replays += len(run)
+	}
+	if outcomes[0] == nil {
+		return Outcome{}, nil, st, errors.New("the base program was not run")
+	}
+	out := make([]StepOutcome, len(steps))
+	for k := range steps {
+		if o := outcomes[variant[k]]; o != nil {
+			out[k] = StepOutcome{Outcome: *o, Known: true}
+		}
+	}
+	return *outcomes[0], out, st, nil
+}
+
+// runAll runs the programs through the harness, in one sandboxed process.
+func (r *CodeReplayer) runAll(ctx context.Context, programs []string, taskInput string, nExamples int) ([]Outcome, error) {
+	entry := r.Entry
+	if entry == "" {
+		entry = "solve"
+	}
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	var job bytes.Buffer
+	fmt.Fprintf(&job, `{"entry":%q,"timeout":%g,"programs":`, entry, timeout.Seconds())
+	pj, _ := json.Marshal(programs)
+	job.Write(pj)
+	job.WriteString(`,"examples":`)
+	var ex struct {
+		Examples json.RawMessage `json:"examples"`
+	}
+	if err := json.Unmarshal([]byte(taskInput), &ex); err != nil {
+		return nil, fmt.Errorf("%w: task.input: %v", ErrNotReplayable, err)
+	}
+	job.Write(ex.Examples)
+	job.WriteString("}")
+	stdout, err := r.Runner.RunPython(ctx, harness, job.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	var out []Outcome
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		var res []string
+		if err := json.Unmarshal(sc.Bytes(), &res); err != nil || len(res) != nExamples {
+			return nil, fmt.Errorf("replay: the harness printed %q", truncate(sc.Text(), 200))
+		}
+		ok := 0
+		for _, x := range res {
+			if x == "ok" {
+				ok++
+			}
+		}
+		out = append(out, Outcome{Score: float64(ok) / float64(nExamples), Behavior: strings.Join(res, "\x1f")})
+	}
+	if len(out) != len(programs) {
+		return nil, fmt.Errorf("replay: the harness answered %d of %d programs", len(out), len(programs))
+	}
+	return out, nil
+}
+
+func cacheKey(program, exHash string) string { return hashOf([]byte(program)) + ":" + exHash }
+
+func hashOf(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:16])
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// counterfactual is the counterfactual method.
+func counterfactual(ctx context.Context, t *columnar.Trajectory, r Replayer, budget int) (Credit, error) {
+	base, outs, st, err := r.Replay(ctx, t, budget)
+	if err != nil {
+		return Credit{}, err
+	}
+	if (base.Score == 1) != t.Outcome.Success {
+		return Credit{}, fmt.Errorf("%w: the replay scores %.2f where the trajectory recorded success=%v", ErrNotReplayable, base.Score, t.Outcome.Success)
+	}
+	c := Credit{Method: Counterfactual, Requested: Counterfactual, Attribution: make([]float64, len(t.Steps)), Replays: st.Replays, CacheHits: st.CacheHits}
+	unknown := 0
+	for k, o := range outs {
+		if !o.Known {
+			unknown++
+			continue
+		}
+		d := base.Score - o.Score
+		c.Attribution[k] = math.Max(-1, math.Min(1, d))
+		changed := o.Score != base.Score
+		if base.Behavior != "" && o.Behavior != "" {
+			changed = o.Behavior != base.Behavior
+		}
+		if changed {
+			c.KeySteps = append(c.KeySteps, k)
+		}
+	}
+	if unknown > 0 {
+		c.Fallback = fmt.Sprintf("counterfactual: the replay budget ran out; %d step(s) not replayed have no credit", unknown)
+	}
+	return c, nil
+}
