@@ -2,14 +2,19 @@
 // interface (BucketReader for reads, Bucket adding writes, after
 // thanos-io/objstore), two drivers — local directories (plain paths and
 // file:// URLs) and S3-compatible buckets (s3://bucket/prefix over
-// aws-sdk-go-v2: AWS S3, MinIO, versitygw, ...) — and a conformance suite
-// (conformance_test.go) that every driver passes.
+// aws-sdk-go-v2: AWS S3, MinIO, versitygw, ...) — and a conformance suite,
+// package storagetest, that every driver passes (conformance_test.go runs
+// it on both, against a real versitygw for S3).
+//
+// For the stages above the store, package membucket is an in-memory
+// Bucket and package faultbucket wraps any Bucket to inject failures,
+// cut writes, add latency and count calls.
 //
 // On top of the drivers it gives the job what it needs: URL parsing with
 // S3 endpoint options, stable sorted listings, an io.ReaderAt over range
 // requests for Parquet footers and pages, streaming writes that become
-// multipart uploads when large, and errors that name the object and never
-// carry credentials.
+// multipart uploads with several parts in flight when large, and errors
+// that name the object, never carry credentials, and hint at the cause.
 package storage
 
 import (
@@ -57,12 +62,13 @@ type Bucket interface {
 	Close() error
 }
 
-// Writer streams one object.
+// Writer streams one object. A Writer is used by one goroutine.
 type Writer interface {
 	io.Writer
 	// Close commits the object.
 	Close() error
 	// Abort discards everything written; the object is not created.
+	// After Close it does nothing, so `defer w.Abort()` is safe.
 	Abort() error
 }
 

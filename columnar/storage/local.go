@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Local is a Bucket over a directory. Writes go to a hidden temporary file
@@ -63,7 +64,14 @@ func (l *Local) path(key string) (string, error) {
 }
 
 func (l *Local) wrap(op, key string, err error) error {
-	return &Error{Op: op, Object: objectName(l, key), Err: err, NotFound: errors.Is(err, fs.ErrNotExist)}
+	return &Error{Op: op, Object: objectName(l, key), Err: err, NotFound: isNotExist(err)}
+}
+
+// isNotExist tells whether err means that no object has the key: also when
+// a key runs through another object as if it were a directory
+// ("obj/below"), which S3 reports as not found too.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
 // isTemp tells the writer's temporary files apart from objects.
@@ -82,7 +90,7 @@ func (l *Local) Iter(ctx context.Context, prefix string, fn func(ObjectInfo) err
 	var objs []ObjectInfo
 	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == start {
+			if isNotExist(err) && p == start {
 				return filepath.SkipAll
 			}
 			return err
@@ -275,7 +283,17 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	// A key naming a directory, or running through a file ("obj/below"),
+	// names no object: nothing to delete (and os.Remove, or the clean-up
+	// below, must not remove what is there).
+	st, err := os.Lstat(p)
+	if isNotExist(err) || (err == nil && st.IsDir()) {
+		return nil
+	}
+	if err != nil {
+		return l.wrap("delete", key, err)
+	}
+	if err := os.Remove(p); err != nil && !isNotExist(err) {
 		return l.wrap("delete", key, err)
 	}
 	// Remove directories the delete left empty, up to the root.

@@ -38,6 +38,11 @@ type S3Config struct {
 	// PartSizeMiB is the multipart upload part size (default 16, minimum
 	// 5); smaller objects are written with one PUT.
 	PartSizeMiB int `yaml:"part_size_mib" json:"part_size_mib,omitempty"`
+	// UploadConcurrency is how many parts of one multipart upload are
+	// sent at once (default 4, 1..16). Each writer holds at most this many
+	// part buffers, so its memory is bounded by UploadConcurrency ×
+	// PartSizeMiB; 1 sends parts one after another.
+	UploadConcurrency int `yaml:"upload_concurrency" json:"upload_concurrency,omitempty"`
 	// RequestTimeout bounds the wait for one response's headers (default
 	// 2m).
 	RequestTimeout time.Duration `yaml:"request_timeout" json:"request_timeout,omitempty"`
@@ -50,6 +55,9 @@ func (c S3Config) WithDefaults() S3Config {
 	}
 	if c.PartSizeMiB == 0 {
 		c.PartSizeMiB = 16
+	}
+	if c.UploadConcurrency == 0 {
+		c.UploadConcurrency = 4
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 2 * time.Minute
@@ -65,6 +73,9 @@ func (c S3Config) Validate() error {
 	if c.PartSizeMiB != 0 && c.PartSizeMiB < 5 {
 		return fmt.Errorf("s3.part_size_mib: S3 needs parts of at least 5 MiB, got %d", c.PartSizeMiB)
 	}
+	if c.UploadConcurrency != 0 && (c.UploadConcurrency < 1 || c.UploadConcurrency > maxUploadConcurrency) {
+		return fmt.Errorf("s3.upload_concurrency: must be 1..%d, got %d", maxUploadConcurrency, c.UploadConcurrency)
+	}
 	if c.RequestTimeout < 0 {
 		return fmt.Errorf("s3.request_timeout: must be >= 0, got %s", c.RequestTimeout)
 	}
@@ -77,13 +88,20 @@ func (c S3Config) Validate() error {
 	return nil
 }
 
+// maxUploadConcurrency bounds S3Config.UploadConcurrency.
+const maxUploadConcurrency = 16
+
 // S3 is a Bucket over one S3 bucket, narrowed to a key prefix.
 type S3 struct {
-	client   *s3.Client
-	bucket   string
-	prefix   string // "" or ending in "/"
-	partSize int64
-	name     string
+	client      *s3.Client
+	bucket      string
+	prefix      string // "" or ending in "/"
+	partSize    int64
+	concurrency int // parts of one upload in flight at once
+	name        string
+	// drainTimeout bounds the wait, before an abort, for the parts in
+	// flight to be answered; parts still unanswered then are cancelled.
+	drainTimeout time.Duration
 }
 
 // NewS3 opens s3://bucket/prefix with cfg. It makes no request: call Check
@@ -119,7 +137,11 @@ func NewS3(ctx context.Context, bucket, prefix string, cfg S3Config) (*S3, error
 		o.UsePathStyle = cfg.PathStyle
 		o.HTTPClient = newHTTPClient(cfg.RequestTimeout)
 	})
-	return &S3{client: client, bucket: bucket, prefix: prefix, partSize: int64(cfg.PartSizeMiB) << 20, name: name}, nil
+	return &S3{
+		client: client, bucket: bucket, prefix: prefix, name: name,
+		partSize: int64(cfg.PartSizeMiB) << 20, concurrency: cfg.UploadConcurrency,
+		drainTimeout: partDrainTimeout,
+	}, nil
 }
 
 // newHTTPClient bounds connection set-up and the wait for each response, so
@@ -169,12 +191,9 @@ func (b *S3) wrap(op, key string, err error) error {
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
 			e.Hint = "credentials rejected (check the AWS credential chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, roles)"
 		}
-	default:
-		msg := err.Error()
-		if strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") ||
-			strings.Contains(msg, "i/o timeout") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF") {
-			e.Hint = "endpoint unreachable"
-		}
+	}
+	if e.Hint == "" {
+		e.Hint = transportHint(err)
 	}
 	return e
 }
@@ -239,129 +258,3 @@ func (b *S3) Delete(ctx context.Context, key string) error {
 
 // Close implements Bucket.
 func (b *S3) Close() error { return nil }
-
-// NewWriter implements Bucket. Up to one part size is buffered and written
-// with one PUT on Close; anything larger becomes a multipart upload whose
-// parts are sent as they fill, and which is aborted if anything fails, so
-// no partial object is ever visible.
-func (b *S3) NewWriter(ctx context.Context, key string) (Writer, error) {
-	return &s3Writer{ctx: ctx, b: b, key: key}, nil
-}
-
-type s3Writer struct {
-	ctx      context.Context
-	b        *S3
-	key      string
-	buf      []byte
-	uploadID *string
-	parts    []types.CompletedPart
-	err      error
-	done     bool
-	aborted  bool
-}
-
-func (w *s3Writer) Write(p []byte) (int, error) {
-	if w.err != nil {
-		return 0, w.err
-	}
-	if w.done {
-		return 0, w.b.wrap("write", w.key, errors.New("write after close or abort"))
-	}
-	n := len(p)
-	for len(p) > 0 {
-		room := int(w.b.partSize) - len(w.buf)
-		if room > len(p) {
-			room = len(p)
-		}
-		w.buf = append(w.buf, p[:room]...)
-		p = p[room:]
-		if int64(len(w.buf)) == w.b.partSize {
-			if err := w.flushPart(); err != nil {
-				w.err = err
-				_ = w.Abort()
-				return 0, err
-			}
-		}
-	}
-	return n, nil
-}
-
-func (w *s3Writer) fullKey() *string { return aws.String(w.b.prefix + w.key) }
-
-func (w *s3Writer) flushPart() error {
-	if w.uploadID == nil {
-		out, err := w.b.client.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.b.bucket, Key: w.fullKey()})
-		if err != nil {
-			return w.b.wrap("start multipart upload of", w.key, err)
-		}
-		w.uploadID = out.UploadId
-	}
-	num := int32(len(w.parts) + 1)
-	out, err := w.b.client.UploadPart(w.ctx, &s3.UploadPartInput{
-		Bucket: &w.b.bucket, Key: w.fullKey(), UploadId: w.uploadID,
-		PartNumber: aws.Int32(num), Body: bytes.NewReader(w.buf), ContentLength: aws.Int64(int64(len(w.buf))),
-	})
-	if err != nil {
-		return w.b.wrap(fmt.Sprintf("upload part %d of", num), w.key, err)
-	}
-	w.parts = append(w.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
-	w.buf = w.buf[:0]
-	return nil
-}
-
-func (w *s3Writer) Close() error {
-	if w.aborted {
-		return w.b.wrap("write", w.key, errors.New("close after abort: nothing was written"))
-	}
-	if w.done {
-		return w.err
-	}
-	if w.err != nil {
-		return w.err
-	}
-	w.done = true
-	if w.uploadID == nil {
-		_, err := w.b.client.PutObject(w.ctx, &s3.PutObjectInput{
-			Bucket: &w.b.bucket, Key: w.fullKey(), Body: bytes.NewReader(w.buf), ContentLength: aws.Int64(int64(len(w.buf))),
-		})
-		w.buf = nil
-		if err != nil {
-			w.err = w.b.wrap("write", w.key, err)
-		}
-		return w.err
-	}
-	if len(w.buf) > 0 {
-		if err := w.flushPart(); err != nil {
-			w.err = err
-			w.abortUpload()
-			return err
-		}
-	}
-	_, err := w.b.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: &w.b.bucket, Key: w.fullKey(), UploadId: w.uploadID,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
-	})
-	if err != nil {
-		w.err = w.b.wrap("complete multipart upload of", w.key, err)
-		w.abortUpload()
-	}
-	return w.err
-}
-
-func (w *s3Writer) abortUpload() {
-	if w.uploadID == nil {
-		return
-	}
-	// Use a fresh context: the write's own may be what was cancelled.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), 10*time.Second)
-	defer cancel()
-	_, _ = w.b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &w.b.bucket, Key: w.fullKey(), UploadId: w.uploadID})
-	w.uploadID = nil
-}
-
-func (w *s3Writer) Abort() error {
-	w.done, w.aborted = true, true
-	w.buf = nil
-	w.abortUpload()
-	return nil
-}

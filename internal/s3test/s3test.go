@@ -15,10 +15,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Credentials the test server accepts. They are test-only values.
@@ -165,4 +169,41 @@ func WaitCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// Client is an S3 client for the server with its credentials, for checks
+// that go around the code under test.
+func (s *Server) Client() *s3.Client {
+	return s3.New(s3.Options{
+		BaseEndpoint: aws.String(s.Endpoint),
+		Region:       Region,
+		UsePathStyle: true,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: AccessKey, SecretAccessKey: SecretKey}, nil
+		}),
+	})
+}
+
+// PendingUploads lists the keys of the multipart uploads started in bucket
+// and neither completed nor aborted, sorted; a test fails on any that an
+// aborted or failed write leaves behind.
+func (s *Server) PendingUploads(t testing.TB, bucket string) []string {
+	t.Helper()
+	var keys []string
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)}
+	for {
+		out, err := s.Client().ListMultipartUploads(WaitCtx(t), in)
+		if err != nil {
+			t.Fatalf("s3test: list multipart uploads of %s: %v", bucket, err)
+		}
+		for _, u := range out.Uploads {
+			keys = append(keys, aws.ToString(u.Key))
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
+	sort.Strings(keys)
+	return keys
 }
