@@ -19,6 +19,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/columnar/storage/faultbucket"
 	"github.com/atlas-ai/atlas-learn/internal/s3test"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
@@ -318,5 +319,51 @@ func TestRunFingerprintCoversContent(t *testing.T) {
 	single, err := jobs.Run(context.Background(), config(t, p, t.TempDir()), quiet())
 	if err != nil || single.Manifest.Counters["rows_read"] != 1 {
 		t.Fatalf("single-file input: %v", err)
+	}
+}
+
+// A run whose output store fails part-way (the n-th file commit, a write
+// cut short) commits nothing and leaves nothing behind; the next run
+// succeeds. The fault-injecting bucket wraps the real one.
+func TestRunOutputFaults(t *testing.T) {
+	in := t.TempDir()
+	lb, _ := storage.NewLocal(in)
+	makeInput(t, lb, 3, 200)
+	tests := []struct {
+		name   string
+		inject func(fb *faultbucket.Bucket)
+	}{
+		{"second file commit fails", func(fb *faultbucket.Bucket) { fb.FailNth(faultbucket.OpCommit, 2, nil) }},
+		{"manifest commit fails", func(fb *faultbucket.Bucket) {
+			fb.FailWhen(faultbucket.OpNewWriter, func(c faultbucket.Call) bool { return strings.HasSuffix(c.Key, columnar.RunManifest) }, nil)
+		}},
+		{"a concepts write is cut", func(fb *faultbucket.Bucket) {
+			fb.CutWritesAfter(100, func(k string) bool { return strings.Contains(k, "/concepts/") }, nil)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			cfg := config(t, in, out)
+			open := func(ctx context.Context, loc storage.Location) (storage.Bucket, error) {
+				b, err := loc.Open(ctx)
+				if err != nil {
+					return nil, err
+				}
+				fb := faultbucket.New(b)
+				tc.inject(fb)
+				return fb, nil
+			}
+			_, err := jobs.RunWith(context.Background(), cfg, quiet(), open)
+			if err == nil || !strings.Contains(err.Error(), "nothing committed") || !errors.Is(err, faultbucket.ErrInjected) {
+				t.Fatalf("run with a fault: %v", err)
+			}
+			if left := dataFiles(t, out); len(left) != 0 {
+				t.Fatalf("a failed run left %v", slices.Sorted(maps.Keys(left)))
+			}
+			if _, err := jobs.Run(context.Background(), cfg, quiet()); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
