@@ -1,0 +1,124 @@
+package analysis
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+)
+
+// Training example kinds and their default weights, after SOAR: a
+// successful trajectory is a sampling example (task → solution) and a
+// refinement example per key step (history → the step's action); a
+// failed one with error information a refinement example (history →
+// the error).
+const (
+	KindSampling   = "sampling"
+	KindRefinement = "refinement"
+	KindError      = "error"
+)
+
+// TrainingExample points at one training example the trajectory yields;
+// the hindsight stage renders it from the trajectory (Step is the key
+// step whose action is the target, -1 for the whole solution or the
+// error).
+type TrainingExample struct {
+	Kind   string  `parquet:"kind" json:"kind"`
+	Step   int32   `parquet:"step" json:"step"`
+	Weight float64 `parquet:"weight" json:"weight"`
+}
+
+// Result is the analysis of one trajectory.
+type Result struct {
+	Credit Credit
+	// ErrorMessages are the error messages of the trajectory's failing
+	// steps and of its outcome (one line each), for the pattern miner.
+	ErrorMessages []string
+	// ErrorSteps are the steps the messages came from (-1: the outcome).
+	ErrorSteps   []int32
+	FailureModes []FailureMode
+	// Abstractable: worth abstracting — the trajectory succeeded, has code
+	// and has key steps.
+	Abstractable     bool
+	TrainingExamples []TrainingExample
+}
+
+// Weights are the training examples' weights.
+type Weights struct {
+	Sampling, Refinement, Error float64
+}
+
+// DefaultWeights are SOAR's: 2.0, 1.5, 1.0.
+func DefaultWeights() Weights { return Weights{Sampling: 2.0, Refinement: 1.5, Error: 1.0} }
+
+// Analyze is the whole analysis of t: credit (with the configured
+// method), error messages, failure modes, whether it is worth
+// abstracting, and its training examples.
+func (a *Analyzer) Analyze(ctx context.Context, t *columnar.Trajectory, w Weights) (Result, error) {
+	c, err := a.Credit(ctx, t)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{Credit: c, FailureModes: DetectFailureModes(t)}
+	r.ErrorMessages, r.ErrorSteps = ErrorMessages(t)
+	hasCode := t.Solution.Code != ""
+	for _, s := range t.Steps {
+		if s.Code != "" {
+			hasCode = true
+			break
+		}
+	}
+	r.Abstractable = t.Outcome.Success && hasCode && len(c.KeySteps) > 0
+	switch {
+	case t.Outcome.Success:
+		r.TrainingExamples = append(r.TrainingExamples, TrainingExample{Kind: KindSampling, Step: -1, Weight: w.Sampling})
+		for _, k := range c.KeySteps {
+			r.TrainingExamples = append(r.TrainingExamples, TrainingExample{Kind: KindRefinement, Step: int32(k), Weight: w.Refinement})
+		}
+	case t.Outcome.ErrorInfo != "":
+		r.TrainingExamples = append(r.TrainingExamples, TrainingExample{Kind: KindError, Step: -1, Weight: w.Error})
+	}
+	return r, nil
+}
+
+var errorLineRE = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Fault)\b.*`)
+
+// ErrorLine is the error message of a traceback or a failing tool output:
+// the last line that names an exception (Python's "ValueError: ..."), else
+// the last non-empty line.
+func ErrorLine(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	last := ""
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			continue
+		}
+		if last == "" {
+			last = l
+		}
+		if errorLineRE.MatchString(l) {
+			return truncate(l, 500)
+		}
+	}
+	return truncate(last, 500)
+}
+
+// ErrorMessages collects the error line of each failing step and of the
+// outcome's error information, with where each came from.
+func ErrorMessages(t *columnar.Trajectory) ([]string, []int32) {
+	var msgs []string
+	var steps []int32
+	for i, s := range t.Steps {
+		if s.IsError && strings.TrimSpace(s.Observation) != "" {
+			msgs = append(msgs, ErrorLine(s.Observation))
+			steps = append(steps, int32(i))
+		}
+	}
+	if strings.TrimSpace(t.Outcome.ErrorInfo) != "" {
+		msgs = append(msgs, ErrorLine(t.Outcome.ErrorInfo))
+		steps = append(steps, -1)
+	}
+	return msgs, steps
+}
