@@ -114,10 +114,10 @@ func TestDetectFailureModes(t *testing.T) {
 		return columnar.Step{ActionType: at, Action: action, Observation: obs}
 	}
 	tests := []struct {
-		name   string
-		steps  []columnar.Step
-		exit   string
-		want   string // "mode:steps;..."
+		name  string
+		steps []columnar.Step
+		exit  string
+		want  string // "mode:steps;..."
 	}{
 		{"clean", []columnar.Step{st("bash", "python repro.py", "ok"), st("submit", "submit", "")}, "submitted", ""},
 		{"a loop", []columnar.Step{st("view", "open a.py", ""), st("view", "open a.py", ""), st("view", "open  a.py", ""), st("bash", "python x.py", "")}, "", "loop:[0 1 2]"},
