@@ -67,10 +67,12 @@ type StageEntry struct {
 	Counters map[string]int64 `json:"counters"`
 }
 
-// StageTiming is the wall time of one stage.
+// StageTiming is the wall time of one stage, and its counts that depend
+// on more than the input and configuration (cache hits, for example).
 type StageTiming struct {
-	Name      string `json:"name"`
-	ElapsedMS int64  `json:"elapsed_ms"`
+	Name      string           `json:"name"`
+	ElapsedMS int64            `json:"elapsed_ms"`
+	Counters  map[string]int64 `json:"counters,omitempty"`
 }
 
 // DatasetEntry is one dataset of a manifest.

@@ -31,6 +31,7 @@ type Config struct {
 	S3       storage.S3Config `yaml:"s3" json:"s3"`
 	Parquet  ParquetConfig    `yaml:"parquet" json:"parquet"`
 	Log      LogConfig        `yaml:"log" json:"log"`
+	Analysis AnalysisConfig   `yaml:"analysis" json:"analysis"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 }
 
@@ -108,6 +109,9 @@ func (c Config) Validate() error {
 	if err := c.validateStages(); err != nil {
 		return err
 	}
+	if err := c.Analysis.Validate(); err != nil {
+		return fmt.Errorf("analysis.%w", err)
+	}
 	if err := c.Concepts.Validate(); err != nil {
 		return fmt.Errorf("concepts.%w", err)
 	}
@@ -135,5 +139,7 @@ func (c Config) Redacted() Config {
 	c.Output = storage.Redact(c.Output)
 	c.S3.Endpoint = storage.Redact(c.S3.Endpoint)
 	c.Concepts.Library = storage.Redact(c.Concepts.Library)
+	c.Analysis.ReplayCache = storage.Redact(c.Analysis.ReplayCache)
+	c.Analysis.HTTP.URL = storage.Redact(c.Analysis.HTTP.URL)
 	return c
 }

@@ -96,8 +96,8 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	}
 	newEnv := func(name string) (*Env, *[]string) {
 		ds := &[]string{}
-		return &Env{RunID: runID, Fingerprint: fp, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, datasets: ds}, ds
+		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds}, ds
 	}
 
 	// The trajectory stages share one stream of the input.
@@ -131,7 +131,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	for i, st := range trajStages {
 		m.Stages = append(m.Stages, columnar.StageEntry{Name: st.Name(), Kind: KindTrajectory, Datasets: *dsets[i], Counters: envs[i].counters.Snapshot()})
 		// The trajectory stages run together: each is charged the stream.
-		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: streamMS})
+		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: streamMS, Counters: envs[i].runtime.Snapshot()})
 	}
 	for i, f := range src.Files {
 		m.Inputs = append(m.Inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size, Rows: stats[i].Rows + stats[i].Skipped})
@@ -148,7 +148,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 			return fail(fmt.Errorf("stage %s: %w", st.Name(), err))
 		}
 		m.Stages = append(m.Stages, columnar.StageEntry{Name: st.Name(), Kind: KindBatch, Datasets: *ds, Counters: env.counters.Snapshot()})
-		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: time.Since(start).Milliseconds()})
+		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: time.Since(start).Milliseconds(), Counters: env.runtime.Snapshot()})
 		log.Info("stage done", "stage", st.Name(), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 

@@ -122,8 +122,9 @@ func (p typedProcessor[R]) Close(ctx context.Context) error {
 
 // Env is what a stage sees of its run.
 type Env struct {
-	// RunID and Fingerprint identify the run.
-	RunID, Fingerprint string
+	// RunID and Fingerprint identify the run; RunDir is its directory
+	// under the output.
+	RunID, Fingerprint, RunDir string
 	// Workers bounds the goroutines a stage may use.
 	Workers int
 	// Log is the run's logger, with the stage's name attached.
@@ -136,6 +137,7 @@ type Env struct {
 	c        *columnar.Committer
 	parquet  ParquetConfig
 	counters *Counters
+	runtime  *Counters
 	datasets *[]string
 }
 
@@ -167,8 +169,15 @@ func (c *Counters) Snapshot() map[string]int64 {
 	return out
 }
 
-// Counters are the stage's counters.
+// Counters are the stage's counters: pure functions of the input and the
+// configuration, recorded in the manifest's stages[].
 func (e *Env) Counters() *Counters { return e.counters }
+
+// RunCounters are the stage's counts that depend on more than the input
+// and the configuration (cache hits, replays actually run, fallbacks on a
+// time budget): they go into the manifest's run section, beside the
+// timings.
+func (e *Env) RunCounters() *Counters { return e.runtime }
 
 // Stage is the name of the stage this Env belongs to.
 func (e *Env) Stage() string { return e.stage }
@@ -237,6 +246,33 @@ func ReadEmitted[T any](ctx context.Context, e *Env, dataset string, fn func(*T)
 	return nil
 }
 
+// ReadPrevious streams the rows of a dataset of the run's previous commit
+// (the same run id committed before: a re-run) into fn; it does nothing
+// when there is none or it has no such dataset. Stages use it to reuse
+// what the previous attempt computed (the replay cache, for example).
+func ReadPrevious[T any](ctx context.Context, e *Env, dataset string, schema columnar.Schema, fn func(*T) error) error {
+	m := e.c.Previous()
+	if m == nil {
+		return nil
+	}
+	d := m.Dataset(dataset)
+	if d == nil || d.Format != "parquet" {
+		return nil
+	}
+	if err := d.Check(schema); err != nil {
+		return fmt.Errorf("stage %s: previous commit: %w", e.stage, err)
+	}
+	for _, f := range d.Files {
+		sf := columnar.SourceFile{Key: storage.Join(e.RunDir, f.Path), Rel: f.Path, Size: f.Bytes, Format: "parquet"}
+		_, err := columnar.ScanFile(ctx, e.c.Bucket(), sf, columnar.ReadOptions{Schema: schema}, columnar.OnErrorFail, nil,
+			func(r *T, _ columnar.Position) error { return fn(r) })
+		if err != nil {
+			return fmt.Errorf("stage %s: previous %s: %w", e.stage, dataset, err)
+		}
+	}
+	return nil
+}
+
 // stageDef is one stage the run knows: its name, kind, and how its wiring
 // builds it from the configuration.
 type stageDef struct {
@@ -249,6 +285,7 @@ type stageDef struct {
 func stageDefs() []stageDef {
 	return []stageDef{
 		{name: "trajectories", kind: KindTrajectory, build: newTrajectoriesStage},
+		{name: "analysis", kind: KindTrajectory, build: newAnalysisStage},
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
 	}
 }

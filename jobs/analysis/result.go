@@ -122,3 +122,70 @@ func ErrorMessages(t *columnar.Trajectory) ([]string, []int32) {
 	}
 	return msgs, steps
 }
+
+// Schema of the analysis dataset (see Row).
+const (
+	SchemaName    = "analysis"
+	SchemaVersion = 1
+)
+
+// Row is one row of the analysis dataset: the analysis of one trajectory.
+type Row struct {
+	TrajectoryID string `parquet:"trajectory_id" json:"trajectory_id"`
+	TaskID       string `parquet:"task_id" json:"task_id"`
+	Success      bool   `parquet:"success" json:"success"`
+	// Method produced the credit; RequestedMethod was configured;
+	// Fallback says why they differ (or why part of the credit is
+	// missing).
+	Method          string `parquet:"method" json:"method"`
+	RequestedMethod string `parquet:"requested_method" json:"requested_method"`
+	Fallback        string `parquet:"fallback" json:"fallback"`
+	// KeySteps are the steps that matter; StepAttribution each step's
+	// contribution in [-1, 1].
+	KeySteps        []int32   `parquet:"key_steps,list" json:"key_steps"`
+	StepAttribution []float64 `parquet:"step_attribution,list" json:"step_attribution"`
+	// Replays is the number of distinct replays the credit needed (run
+	// now or answered from the replay cache).
+	Replays int32 `parquet:"replays" json:"replays"`
+	// ErrorMessages are the trajectory's error lines, ErrorSteps where
+	// each came from (-1: the outcome), ErrorPatterns the id of each
+	// one's pattern in the error_patterns dataset.
+	ErrorMessages    []string          `parquet:"error_messages,list" json:"error_messages"`
+	ErrorSteps       []int32           `parquet:"error_steps,list" json:"error_steps"`
+	ErrorPatterns    []int32           `parquet:"error_patterns,list" json:"error_patterns"`
+	FailureModes     []FailureMode     `parquet:"failure_modes,list" json:"failure_modes"`
+	Abstractable     bool              `parquet:"abstractable" json:"abstractable"`
+	TrainingExamples []TrainingExample `parquet:"training_examples,list" json:"training_examples"`
+}
+
+// RowOf is the dataset row of t's analysis r (ErrorPatterns is left for
+// the pattern miner to fill).
+func RowOf(t *columnar.Trajectory, r Result) Row {
+	row := Row{TrajectoryID: t.TrajectoryID, TaskID: t.Task.ID, Success: t.Outcome.Success,
+		Method: string(r.Credit.Method), RequestedMethod: string(r.Credit.Requested), Fallback: r.Credit.Fallback,
+		KeySteps: make([]int32, len(r.Credit.KeySteps)), StepAttribution: r.Credit.Attribution,
+		Replays:       int32(r.Credit.Replays + r.Credit.CacheHits),
+		ErrorMessages: r.ErrorMessages, ErrorSteps: r.ErrorSteps, ErrorPatterns: []int32{},
+		FailureModes: r.FailureModes, Abstractable: r.Abstractable, TrainingExamples: r.TrainingExamples}
+	for i, k := range r.Credit.KeySteps {
+		row.KeySteps[i] = int32(k)
+	}
+	if row.StepAttribution == nil {
+		row.StepAttribution = []float64{}
+	}
+	if row.ErrorMessages == nil {
+		row.ErrorMessages, row.ErrorSteps = []string{}, []int32{}
+	}
+	if row.FailureModes == nil {
+		row.FailureModes = []FailureMode{}
+	}
+	if row.TrainingExamples == nil {
+		row.TrainingExamples = []TrainingExample{}
+	}
+	for i := range row.FailureModes {
+		if row.FailureModes[i].Steps == nil {
+			row.FailureModes[i].Steps = []int32{}
+		}
+	}
+	return row
+}
