@@ -55,7 +55,9 @@ func (e *RecordError) Error() string {
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // ReadJSONL streams JSON-lines records of type T from r into fn, one at a
-// time. Blank lines are ignored. A line that is not valid JSON for T is a
+// time. Blank lines are ignored. Invalid UTF-8 in a line is replaced with
+// U+FFFD before it is decoded (see SanitizeJSON), and a Trajectory records
+// the count (see UTF8ReplacedKey). A line that is not valid JSON for T is a
 // *RecordError naming name and the line; with OnErrorSkip, onBad (when not
 // nil) gets it and reading goes on.
 func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnError, onBad func(*RecordError), fn func(rec *T, line int64) error) error {
@@ -76,6 +78,9 @@ func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnEr
 		if len(b) == 0 {
 			continue
 		}
+		// Invalid UTF-8 would be replaced silently by the decoder (and kept
+		// verbatim in raw JSON fields): replace it first, and count it.
+		b, replaced := SanitizeJSON(b)
 		var rec T
 		if err := decodeStrict(b, &rec, strict); err != nil {
 			re := &RecordError{File: name, Line: line, Row: -1, Err: err}
@@ -86,6 +91,9 @@ func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnEr
 				onBad(re)
 			}
 			continue
+		}
+		if t, ok := any(&rec).(*Trajectory); ok {
+			t.AddUTF8Replacements(replaced)
 		}
 		// The callback's errors are its own (a bad record it found, a
 		// failed write): they pass through as they are.

@@ -70,6 +70,7 @@ func NewWriter[T any](out io.Writer, opts WriterOptions) (*Writer[T], error) {
 		parquet.CreatedBy("atlas-learn", "", ""),
 		parquet.KeyValueMetadata(SchemaVersionKey, strconv.Itoa(int(SchemaVersion))),
 	}
+	wo = append(wo, statisticsOptions[T]()...)
 	keys := make([]string, 0, len(opts.Metadata))
 	for k := range opts.Metadata {
 		keys = append(keys, k)

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
 )
 
 // fieldError is a problem with one field of a record; path is like
@@ -416,7 +418,7 @@ func (s *session) lines(r io.Reader, conv converter) error {
 			if lineNo == 1 {
 				line = bytes.TrimPrefix(line, utf8BOM)
 			}
-			trimmed := bytes.TrimSpace(line)
+			trimmed, replaced := columnar.SanitizeJSON(bytes.TrimSpace(line))
 			if len(trimmed) > 0 {
 				recNo++
 				if serr := syntaxError(trimmed); serr != nil {
@@ -424,7 +426,7 @@ func (s *session) lines(r io.Reader, conv converter) error {
 						return err
 					}
 				} else {
-					rec := record{name: s.name, stem: stem, line: lineNo, number: recNo, data: trimmed}
+					rec := record{name: s.name, stem: stem, line: lineNo, number: recNo, data: trimmed, replaced: replaced}
 					if err := s.handle(rec, conv); err != nil {
 						return err
 					}
