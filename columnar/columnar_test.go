@@ -97,8 +97,10 @@ type outcomeOnly struct {
 }
 
 func TestParquetProjection(t *testing.T) {
+	// Enough rows that the data, not the footer every reader reads, makes
+	// up most of the file.
 	var rows []columnar.Trajectory
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 200; i++ {
 		rows = append(rows, sample(i))
 	}
 	data := writeParquet(t, rows, columnar.WriterOptions{})

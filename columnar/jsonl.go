@@ -86,7 +86,9 @@ func (e *RecordError) Unwrap() error { return e.Err }
 
 // ReadJSONL streams JSON-lines records of type T from r into fn, one at a
 // time, reading lines with ScanLines (capped at MaxJSONLLine). Blank lines
-// are ignored. A line that is not valid JSON for T, or is too long, is a
+// are ignored. Invalid UTF-8 in a line is replaced with U+FFFD before it
+// is decoded (see SanitizeJSON), and a Trajectory records the count (see
+// UTF8ReplacedKey). A line that is not valid JSON for T, or is too long, is a
 // *RecordError naming name and the line; with OnErrorSkip, onBad (when not
 // nil) gets it and reading goes on.
 func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnError, onBad func(*RecordError), fn func(rec *T, line int64) error) error {
@@ -94,9 +96,15 @@ func ReadJSONL[T any](ctx context.Context, r io.Reader, name string, policy OnEr
 	// lost); projections read what they need and ignore the rest.
 	_, strict := any(new(T)).(*Trajectory)
 	return ScanLines(ctx, r, name, MaxJSONLLine, policy, onBad, func(b []byte, line int64) error {
+		// Invalid UTF-8 would be replaced silently by the decoder (and kept
+		// verbatim in raw JSON fields): replace it first, and count it.
+		b, replaced := SanitizeJSON(b)
 		var rec T
 		if err := decodeStrict(b, &rec, strict); err != nil {
 			return policy.Handle(&RecordError{File: name, Line: line, Row: -1, Err: err}, onBad)
+		}
+		if t, ok := any(&rec).(*Trajectory); ok {
+			t.AddUTF8Replacements(replaced)
 		}
 		// The callback's errors are its own (a bad record it found, a
 		// failed write): they pass through as they are.

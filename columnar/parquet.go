@@ -76,6 +76,7 @@ func NewWriter[T any](out io.Writer, opts WriterOptions) (*Writer[T], error) {
 		parquet.KeyValueMetadata(SchemaKey, schema.Name),
 		parquet.KeyValueMetadata(SchemaVersionKey, strconv.Itoa(int(schema.Version))),
 	}
+	wo = append(wo, statisticsOptions[T]()...)
 	keys := make([]string, 0, len(opts.Metadata))
 	for k := range opts.Metadata {
 		keys = append(keys, k)

@@ -102,6 +102,9 @@ func (t *Trajectory) Validate() error {
 	return nil
 }
 
+// emptyExtra is extra for a trajectory with no source fields of its own.
+const emptyExtra = "{}"
+
 // The range of created_at: from the Unix epoch (the value for "unknown")
 // to the end of Parquet's nanosecond timestamps, which readers may convert
 // to.
@@ -111,10 +114,17 @@ var (
 )
 
 // Normalize puts t in the canonical form every writer stores: created_at
-// in UTC at millisecond precision, the Unix epoch when unknown (zero), and
-// the schema version set when missing. Reading a normalized trajectory back
-// from Parquet or JSONL gives it unchanged.
+// in UTC at millisecond precision, the Unix epoch when unknown (zero), the
+// schema version set when missing, every string valid UTF-8 (see
+// SanitizeUTF8), and an empty extra written as the empty object {} (the
+// column is JSON: readers such as DuckDB reject a file holding an empty
+// string there). Reading a normalized trajectory back from Parquet or JSONL
+// gives it unchanged.
 func (t *Trajectory) Normalize() {
+	t.SanitizeUTF8()
+	if len(t.Extra) == 0 {
+		t.Extra = json.RawMessage(emptyExtra)
+	}
 	if t.SchemaVersion == 0 {
 		t.SchemaVersion = SchemaVersion
 	}

@@ -36,6 +36,11 @@ type ImportOptions struct {
 // Import converts source files to a canonical trajectory dataset at
 // opts.Output: Parquet part files (partitioned by the day of created_at
 // when known) and a _manifest.json written last.
+//
+// Invalid UTF-8 in the sources is replaced with U+FFFD (see
+// columnar.SanitizeJSON); the manifest's utf8_replacements counter sums the
+// replacements recorded in the imported trajectories (their
+// columnar.UTF8ReplacedKey metadata), so it is 0 for a clean import.
 func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columnar.Manifest, error) {
 	started := time.Now().UTC()
 	if len(opts.Files) == 0 {
@@ -81,9 +86,16 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		out.abort(ctx)
 		return nil, fmt.Errorf("import: %w (nothing committed)", err)
 	}
-	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{}}
+	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{"utf8_replacements": 0}}
+	emit := func(t columnar.Trajectory) error {
+		// The sink normalizes too; sanitizing first makes the count below
+		// cover every replacement recorded in the trajectory.
+		t.SanitizeUTF8()
+		m.Counters["utf8_replacements"] += int64(t.UTF8Replacements())
+		return sink.Write(ctx, t)
+	}
 	for i, name := range opts.Files {
-		rows, skipped, err := importFile(ctx, format, opts, name, log, func(t columnar.Trajectory) error { return sink.Write(ctx, t) })
+		rows, skipped, err := importFile(ctx, format, opts, name, log, emit)
 		if err != nil {
 			return fail(err)
 		}
@@ -122,6 +134,9 @@ func importFile(ctx context.Context, format importer.Format, opts ImportOptions,
 		err := columnar.ReadJSONL(ctx, f, name, opts.OnError, onBad,
 			func(t *columnar.Trajectory, line int64) error {
 				t.Normalize()
+				if n := t.UTF8Replacements(); n > 0 {
+					log.Warn("invalid UTF-8 replaced with U+FFFD", "file", name, "line", line, "trajectory", t.TrajectoryID, "replacements", n)
+				}
 				if err := t.Validate(); err != nil {
 					return opts.OnError.Handle(&columnar.RecordError{File: name, Line: line, Row: -1, Err: err}, onBad)
 				}

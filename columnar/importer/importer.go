@@ -35,6 +35,13 @@
 //     file name's stem for single-trajectory files, else the instance id plus
 //     a hash of the record's bytes.
 //   - Every trajectory passes columnar.Validate before it is emitted.
+//   - Text is UTF-8. Each byte of a record that does not start a valid UTF-8
+//     sequence (and each \u escape of an unpaired surrogate) is replaced
+//     with U+FFFD before the record is read, so that mapped fields and extra
+//     agree; the replacements are counted in Stats.UTF8Replacements, recorded
+//     in the trajectory's metadata under columnar.UTF8ReplacedKey and logged.
+//     Other encodings are not detected: a Latin-1 file's non-ASCII bytes
+//     become U+FFFD.
 //
 // How outcome.success is decided is documented per format on SWEAgent,
 // MiniSWEAgent and OpenAIChat.
@@ -165,6 +172,9 @@ type Stats struct {
 	Skipped int
 	// Errors holds the first errors of skipped records (at most 100).
 	Errors []*columnar.RecordError
+	// UTF8Replacements counts the invalid UTF-8 sequences replaced with
+	// U+FFFD in the imported trajectories (see columnar.SanitizeJSON).
+	UTF8Replacements int
 }
 
 // Import reads trajectories of the given format from r and calls emit with
@@ -219,7 +229,9 @@ type record struct {
 	name string // file name as given to Import
 	stem string // file base name without its trajectory extensions
 	line int64  // 1-based line for JSONL records, 0 otherwise
-	data []byte // the record's JSON text
+	data []byte // the record's JSON text, valid UTF-8
+	// replaced counts the invalid UTF-8 sequences replaced in data.
+	replaced int
 }
 
 // session carries one Import call's state.
@@ -235,7 +247,10 @@ type session struct {
 // error policy to a bad record.
 func (s *session) handle(rec record, conv converter) error {
 	t, err := conv(rec)
+	replaced := 0
 	if err == nil {
+		t.AddUTF8Replacements(rec.replaced)
+		replaced = rec.replaced + t.SanitizeUTF8()
 		if verr := t.Validate(); verr != nil {
 			err = fmt.Errorf("produced trajectory is invalid: %w", verr)
 		}
@@ -247,6 +262,10 @@ func (s *session) handle(rec record, conv converter) error {
 		return fmt.Errorf("import %s: emit trajectory %s: %w", s.name, t.TrajectoryID, err)
 	}
 	s.stats.Imported++
+	s.stats.UTF8Replacements += replaced
+	if replaced > 0 && s.opts.Logger != nil {
+		s.opts.Logger.WarnContext(s.ctx, "replaced invalid UTF-8 with U+FFFD", "file", s.name, "trajectory", t.TrajectoryID, "replacements", replaced)
+	}
 	return nil
 }
 
@@ -286,8 +305,8 @@ func (s *session) whole(r io.Reader, conv converter) error {
 	if err != nil {
 		return fmt.Errorf("import %s: read: %w", s.name, err)
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
-	rec := record{name: s.name, stem: fileStem(s.name), data: data}
+	data, replaced := columnar.SanitizeJSON(bytes.TrimPrefix(data, utf8BOM))
+	rec := record{name: s.name, stem: fileStem(s.name), data: data, replaced: replaced}
 	if serr := syntaxError(data); serr != nil {
 		return s.bad(serr.at(s.name, 0))
 	}

@@ -407,10 +407,11 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func (s *session) lines(r io.Reader, conv converter) error {
 	stem := fileStem(s.name)
 	return columnar.ScanLines(s.ctx, r, s.name, s.opts.MaxLine, s.opts.OnError, s.skipped, func(line []byte, n int64) error {
-		if serr := syntaxError(line); serr != nil {
+		clean, replaced := columnar.SanitizeJSON(line)
+		if serr := syntaxError(clean); serr != nil {
 			return s.bad(serr.at(s.name, n))
 		}
-		return s.handle(record{name: s.name, stem: stem, line: n, data: line}, conv)
+		return s.handle(record{name: s.name, stem: stem, line: n, data: clean, replaced: replaced}, conv)
 	})
 }
 
