@@ -109,7 +109,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cache: must be true when mode is replay")
 	}
 	if c.APIKeyEnv != "" && !envNameRE.MatchString(c.APIKeyEnv) {
-		return fmt.Errorf("api_key_env: want the name of an environment variable, got %q", c.APIKeyEnv)
+		// The value is not repeated: it may be a key pasted in the wrong
+		// place.
+		return fmt.Errorf("api_key_env: want the name of an environment variable (letters, digits, _), not the key itself; got a value of %d characters", len(c.APIKeyEnv))
 	}
 	switch {
 	case c.MaxConcurrency < 1 || c.MaxConcurrency > 1024:
