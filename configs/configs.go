@@ -8,3 +8,10 @@ import _ "embed"
 //
 //go:embed local.yaml
 var Local []byte
+
+// CreditPrompt is prompts/credit.tmpl: the prompt of the analysis stage's
+// LLM-judged credit assignment (text/template, with a "system" and a
+// "user" template).
+//
+//go:embed prompts/credit.tmpl
+var CreditPrompt string

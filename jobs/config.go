@@ -7,12 +7,14 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/configs"
+	"github.com/atlas-ai/atlas-learn/internal/llm"
 )
 
 // Config is the job's configuration: one struct for every command. Its
@@ -32,6 +34,7 @@ type Config struct {
 	Parquet  ParquetConfig    `yaml:"parquet" json:"parquet"`
 	Log      LogConfig        `yaml:"log" json:"log"`
 	Analysis AnalysisConfig   `yaml:"analysis" json:"analysis"`
+	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 }
 
@@ -112,6 +115,12 @@ func (c Config) Validate() error {
 	if err := c.Analysis.Validate(); err != nil {
 		return fmt.Errorf("analysis.%w", err)
 	}
+	if err := c.LLM.Validate(); err != nil {
+		return fmt.Errorf("llm.%w", err)
+	}
+	if c.Analysis.Credit == "llm" && c.LLM.Mode == llm.ModeOffline && slices.Contains(c.Stages, "analysis") {
+		return fmt.Errorf("analysis.credit: llm needs llm.mode live (or replay, from a cache); llm.mode is offline")
+	}
 	if err := c.Concepts.Validate(); err != nil {
 		return fmt.Errorf("concepts.%w", err)
 	}
@@ -141,5 +150,6 @@ func (c Config) Redacted() Config {
 	c.Concepts.Library = storage.Redact(c.Concepts.Library)
 	c.Analysis.ReplayCache = storage.Redact(c.Analysis.ReplayCache)
 	c.Analysis.HTTP.URL = storage.Redact(c.Analysis.HTTP.URL)
+	c.LLM = c.LLM.Redacted()
 	return c
 }

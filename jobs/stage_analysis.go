@@ -4,11 +4,16 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
+	"strings"
+	"text/template"
 	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/configs"
+	"github.com/atlas-ai/atlas-learn/internal/llm"
 	"github.com/atlas-ai/atlas-learn/internal/sandbox"
 	"github.com/atlas-ai/atlas-learn/jobs/analysis"
 )
@@ -49,6 +54,9 @@ type AnalysisConfig struct {
 	ReplayCache string         `yaml:"replay_cache" json:"replay_cache,omitempty"`
 	HTTP        HTTPReplayConf `yaml:"http" json:"http"`
 	Weights     WeightsConfig  `yaml:"weights" json:"weights"`
+	// PromptFile is the LLM judge's prompt template (text/template with
+	// "system" and "user" templates); "" takes configs/prompts/credit.tmpl.
+	PromptFile string `yaml:"prompt_file" json:"prompt_file,omitempty"`
 }
 
 // HTTPReplayConf configures the HTTP replayer.
@@ -70,9 +78,6 @@ type WeightsConfig struct {
 func (c AnalysisConfig) Validate() error {
 	if err := analysis.Method(c.Credit).Validate(); err != nil {
 		return fmt.Errorf("credit: %w", err)
-	}
-	if c.Credit == string(analysis.LLM) {
-		return fmt.Errorf("credit: llm needs the LLM client, which this build does not have yet")
 	}
 	switch c.Replayer {
 	case "code":
@@ -121,12 +126,42 @@ type replayRow struct {
 // analysis dataset; with counterfactual credit it also writes the replay
 // cache it used as the replays dataset.
 type analysisStage struct {
-	cfg AnalysisConfig
-	s3  storage.S3Config
+	cfg    AnalysisConfig
+	llm    llm.Config
+	s3     storage.S3Config
+	prompt *template.Template
 }
 
 func newAnalysisStage(cfg *Config) (Stage, error) {
-	return &analysisStage{cfg: cfg.Analysis, s3: cfg.S3}, nil
+	s := &analysisStage{cfg: cfg.Analysis, llm: cfg.LLM, s3: cfg.S3}
+	if cfg.Analysis.Credit == string(analysis.LLM) {
+		text, name := configs.CreditPrompt, "configs/prompts/credit.tmpl"
+		if f := cfg.Analysis.PromptFile; f != "" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("analysis.prompt_file: %w", err)
+			}
+			text, name = string(b), f
+		}
+		p, err := analysis.ParsePrompt(name, text)
+		if err != nil {
+			return nil, fmt.Errorf("analysis.prompt_file: %w", err)
+		}
+		s.prompt = p
+	}
+	return s, nil
+}
+
+// Fingerprint covers the judge's prompt and model.
+func (s *analysisStage) Fingerprint(context.Context) ([]byte, error) {
+	if s.prompt == nil {
+		return nil, nil
+	}
+	var b strings.Builder
+	for _, t := range s.prompt.Templates() {
+		b.WriteString(t.Name() + "\x00" + t.Tree.Root.String() + "\x00")
+	}
+	return []byte(b.String() + s.llm.Model + s.llm.BaseURL), nil
 }
 
 func (*analysisStage) Name() string { return "analysis" }
@@ -188,6 +223,18 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 			opts.Deadline = time.Now().Add(c.TimeBudget)
 		}
 	}
+	var client *llm.Client
+	if opts.Method == analysis.LLM {
+		// The response cache lives with the run's outputs, outside the
+		// commit, so that a failed or repeated run asks nothing twice.
+		cache := llm.NewBucketCache(env.c.Bucket(), storage.Join(env.RunDir, "_llm_cache"))
+		var err error
+		client, err = llm.New(s.llm, llm.Options{Cache: cache, Logger: env.Log})
+		if err != nil {
+			return nil, err
+		}
+		opts.Judge = &analysis.LLMJudge{Client: client, Prompt: s.prompt}
+	}
 	a, err := analysis.New(opts)
 	if err != nil {
 		return nil, err
@@ -225,6 +272,12 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 			return rows.Write(ctx, row)
 		},
 		func(ctx context.Context) error {
+			if client != nil {
+				for k, v := range client.Stats().Counters() {
+					rt.Add(k, v)
+				}
+				client.Close()
+			}
 			if err := rows.Close(ctx); err != nil {
 				return err
 			}
