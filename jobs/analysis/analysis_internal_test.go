@@ -122,7 +122,10 @@ func TestDetectFailureModes(t *testing.T) {
 		{"clean", []columnar.Step{st("bash", "python repro.py", "ok"), st("submit", "submit", "")}, "submitted", ""},
 		{"a loop", []columnar.Step{st("view", "open a.py", ""), st("view", "open a.py", ""), st("view", "open  a.py", ""), st("bash", "python x.py", "")}, "", "loop:[0 1 2]"},
 		{"alternation", []columnar.Step{st("view", "scroll_down", ""), st("view", "scroll_up", ""), st("view", "scroll_down", ""), st("view", "scroll_up", ""), st("bash", "python x", "")}, "", "loop:[0 1 2 3]"},
-		{"broken edit", []columnar.Step{st("bash", "python x", ""), st("edit", "edit 3:4", "Your proposed edit has introduced new syntax error(s)."), st("edit", "edit 3:4", "File updated.")}, "", "broken_edit:[1]"},
+		{"broken edit", []columnar.Step{st("bash", "python x", ""), st("edit", "edit 3:4", "Your proposed edit has introduced new syntax error(s).\n- E999 IndentationError: unexpected indent"), st("edit", "edit 3:4", "File updated.")}, "", "broken_edit:[1]"},
+		{"a lint complaint is not a broken edit", []columnar.Step{st("bash", "python x", ""), st("edit", "edit 3:4", "Your proposed edit has introduced new syntax error(s).\n- F821 undefined name 'binascii'")}, "", ""},
+		{"echo runs nothing", []columnar.Step{st("bash", "echo hi", "hi"), st("submit", "submit", "")}, "submitted", "submit_without_running:[1]"},
+		{"a command timeout is a tool error", []columnar.Step{st("bash", "./rock", "EXECUTION TIMED OUT BECAUSE NO OUTPUT WAS PRODUCED")}, "", "tool_error:[0]"},
 		{"broken edit seen by the next run", []columnar.Step{st("edit", "str_replace", "ok"), st("python", "python a.py", "  File \"a.py\", line 3\nIndentationError: unexpected indent")}, "", "broken_edit:[0]"},
 		{"test regression", []columnar.Step{st("test", "pytest", "5 passed"), st("edit", "edit", "ok"), st("test", "pytest", "1 failed, 4 passed")}, "", "test_regression:[2]"},
 		{"no regression without an edit", []columnar.Step{st("test", "pytest", "5 passed"), st("test", "pytest", "1 failed, 4 passed")}, "", ""},
@@ -130,6 +133,7 @@ func TestDetectFailureModes(t *testing.T) {
 		{"submit without running", []columnar.Step{st("view", "open a", ""), st("edit", "edit", ""), st("submit", "submit", "")}, "submitted", "submit_without_running:[2]"},
 		{"tool error", []columnar.Step{st("bash", "foo", "bash: foo: command not found"), st("bash", "python x", "")}, "", "tool_error:[0]"},
 		{"model server error before any step", nil, "InternalServerError", "tool_error:[]"},
+		{"the model client's timeout is not a budget", nil, "Timeout", "tool_error:[]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

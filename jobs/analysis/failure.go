@@ -126,7 +126,10 @@ func detectLoop(t *columnar.Trajectory) *FailureMode {
 	return &FailureMode{Mode: ModeLoop, Steps: steps, Evidence: evidence}
 }
 
-var syntaxRE = regexp.MustCompile(`(?i)(SyntaxError|IndentationError|TabError|E999|invalid syntax|introduced new syntax error|unexpected indent|unindent does not match)`)
+// syntaxRE matches parse errors only: a linter's complaint behind an
+// editor's "introduced new syntax error(s)" banner (an undefined name,
+// say) is not one.
+var syntaxRE = regexp.MustCompile(`(SyntaxError|IndentationError|TabError|E999|invalid syntax|unexpected indent|unindent does not match)`)
 
 func isEdit(s columnar.Step) bool {
 	return s.ActionType == "edit"
@@ -248,7 +251,10 @@ func detectTestRegression(t *columnar.Trajectory) *FailureMode {
 	return &FailureMode{Mode: ModeTestRegression, Steps: steps, Evidence: evidence}
 }
 
-var budgetRE = regexp.MustCompile(`(?i)(exit_cost|exit_context|exit_total_execution_time|context.?window|cost limit|limitsexceeded|limits? exceeded|max(imum)? (steps|iterations|tokens)|step limit|token limit|^timeout$|timed? ?out)`)
+// budgetRE matches the exit statuses of runs stopped by a limit.
+// (mini-swe-agent's "Timeout" is the model client's exception, a tool
+// error, not a budget.)
+var budgetRE = regexp.MustCompile(`(?i)(exit_cost|exit_context|exit_total_execution_time|context.?window|cost limit|limitsexceeded|limits? exceeded|max(imum)? (steps|iterations|tokens)|step limit|token limit)`)
 
 func detectBudget(t *columnar.Trajectory) *FailureMode {
 	st := t.Outcome.ExitStatus
@@ -262,9 +268,22 @@ func detectBudget(t *columnar.Trajectory) *FailureMode {
 	return m
 }
 
+// trivial are shell commands that run nothing of the task's.
+var trivial = map[string]bool{"echo": true, "printf": true, "cd": true, "ls": true, "cat": true, "pwd": true, "export": true,
+	"mkdir": true, "touch": true, "true": true, ":": true, "head": true, "tail": true, "which": true, "env": true}
+
+// runsCode tells steps that run the task's code, tests or a program.
+func runsCode(s columnar.Step) bool {
+	if s.ActionType != "bash" {
+		return isRun(s)
+	}
+	f := strings.Fields(s.Action)
+	return len(f) > 0 && !trivial[f[0]]
+}
+
 func detectSubmitWithoutRunning(t *columnar.Trajectory) *FailureMode {
 	for i, s := range t.Steps {
-		if isRun(s) {
+		if runsCode(s) {
 			return nil
 		}
 		if s.ActionType == "submit" {
@@ -274,7 +293,11 @@ func detectSubmitWithoutRunning(t *columnar.Trajectory) *FailureMode {
 	return nil
 }
 
-var toolErrRE = regexp.MustCompile(`(?i)(command not found|no such command|permission denied|OCI runtime|docker: |FormatError|format error|malformed (?:tool|function) call|did not match the expected format|InternalServerError|APIConnectionError|RateLimitError|ServiceUnavailable|command timed out|timed out after \d+|exceeded the timeout)`)
+var toolErrRE = regexp.MustCompile(`(?i)(command not found|no such command|permission denied|OCI runtime|docker: |FormatError|format error|malformed (?:tool|function) call|did not match the expected format|InternalServerError|APIConnectionError|RateLimitError|ServiceUnavailable|command timed out|execution timed out|timed out after \d+|exceeded the timeout)`)
+
+// modelErrRE matches a failed model call in the exit status or error
+// information (litellm's and the OpenAI client's exceptions).
+var modelErrRE = regexp.MustCompile(`(?i)(litellm|InternalServerError|APIConnectionError|APIError|RateLimitError|ServiceUnavailable|Timeout Error|Connection timed out|^timeout$)`)
 
 func detectToolError(t *columnar.Trajectory) *FailureMode {
 	var steps []int32
@@ -287,7 +310,7 @@ func detectToolError(t *columnar.Trajectory) *FailureMode {
 			}
 		}
 	}
-	if st := t.Outcome.ExitStatus; len(steps) == 0 && toolErrRE.MatchString(st+" "+t.Outcome.ErrorInfo) {
+	if st := t.Outcome.ExitStatus; len(steps) == 0 && (modelErrRE.MatchString(st) || modelErrRE.MatchString(t.Outcome.ErrorInfo)) {
 		evidence = "exit status " + strconv.Quote(st)
 		steps = []int32{}
 	} else if len(steps) == 0 {
