@@ -45,8 +45,9 @@ type doneBatch struct {
 // ordered pipeline of gen.go: up to readers files are read at once,
 // each into its own bounded channel; a sequencer takes the files' batches
 // in file order and hands each to a worker (at most workers at a time)
-// that calls every processor's Process; one emitter takes the results in
-// the same order and calls the emit functions. Memory is bounded by the
+// that calls every processor's Process; the results are taken back in the
+// same order and each processor's emit functions are called, in that
+// order, by a goroutine of its own. Memory is bounded by the
 // files being read (one read buffer per column each) and the batches in
 // flight (about 3 × workers × streamBatch trajectories),
 // whatever the input's size, and the emitted order is the input order,
@@ -151,17 +152,15 @@ func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcess
 		return nil
 	})
 
-	// Emitter: results in input order.
-	g.Go(func() error {
-		for fut := range futures {
-			var d doneBatch
-			select {
-			case d = <-fut:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			for i := range d.items {
-				for _, emit := range d.emits[i] {
+	// Emitters: results in input order, one goroutine per processor, so
+	// that the stages' writes (each its own Parquet encoding) run side by
+	// side while each stage still sees its rows in input order.
+	lanes := make([]chan []func(context.Context) error, len(procs))
+	for j := range procs {
+		lanes[j] = make(chan []func(context.Context) error, 4)
+		g.Go(func() error {
+			for emits := range lanes[j] {
+				for _, emit := range emits {
 					if emit == nil {
 						continue
 					}
@@ -170,6 +169,33 @@ func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcess
 					if err := emit(ctx); err != nil {
 						return err
 					}
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer func() {
+			for _, l := range lanes {
+				close(l)
+			}
+		}()
+		for fut := range futures {
+			var d doneBatch
+			select {
+			case d = <-fut:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			for j := range procs {
+				emits := make([]func(context.Context) error, len(d.items))
+				for i := range d.items {
+					emits[i] = d.emits[i][j]
+				}
+				select {
+				case lanes[j] <- emits:
+				case <-gctx.Done():
+					return gctx.Err()
 				}
 			}
 		}

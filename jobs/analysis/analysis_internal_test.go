@@ -168,3 +168,29 @@ func TestErrorLine(t *testing.T) {
 		}
 	}
 }
+
+func TestTestCounts(t *testing.T) {
+	tests := []struct {
+		obs        string
+		pass, fail int
+		ok         bool
+	}{
+		{"example 0: ok\nexample 1: expected 3, got 4\n1/2 examples passed\n", 1, 1, true},
+		{"3/3 examples passed", 3, 0, true},
+		{"=== 3 failed, 10 passed, 1 error in 2.1s ===", 10, 4, true},
+		{"==== 12 passed in 0.5s ====", 12, 0, true},
+		{"2 errors", 0, 2, true},
+		{"Ran 5 tests in 0.01s\n\nFAILED (failures=2, errors=1)", 2, 3, true},
+		{"Ran 4 tests in 0.01s\n\nOK", 4, 0, true},
+		{"all tests passed", 0, 0, false},
+		{"defined solve", 0, 0, false},
+		{"the build failed", 0, 0, false},
+		{"5 failedx", 0, 0, false},
+	}
+	for _, tc := range tests {
+		p, f, ok := testCounts(tc.obs)
+		if p != tc.pass || f != tc.fail || ok != tc.ok {
+			t.Errorf("testCounts(%q) = %d, %d, %v; want %d, %d, %v", tc.obs, p, f, ok, tc.pass, tc.fail, tc.ok)
+		}
+	}
+}

@@ -126,10 +126,44 @@ func detectLoop(t *columnar.Trajectory) *FailureMode {
 	return &FailureMode{Mode: ModeLoop, Steps: steps, Evidence: evidence}
 }
 
-// syntaxRE matches parse errors only: a linter's complaint behind an
-// editor's "introduced new syntax error(s)" banner (an undefined name,
-// say) is not one.
-var syntaxRE = regexp.MustCompile(`(SyntaxError|IndentationError|TabError|E999|invalid syntax|unexpected indent|unindent does not match)`)
+// syntaxErrors are the phrases of parse errors only: a linter's complaint
+// behind an editor's "introduced new syntax error(s)" banner (an
+// undefined name, say) is not one. Matched case-sensitively.
+var syntaxErrors = []string{"SyntaxError", "IndentationError", "TabError", "E999", "invalid syntax", "unexpected indent", "unindent does not match"}
+
+// findSyntaxError is findAny(s, syntaxErrors), after a cheaper test
+// that every phrase passes.
+func findSyntaxError(s string) int {
+	if !strings.Contains(s, "Error") && !strings.Contains(s, "E999") && !strings.Contains(s, "syntax") && !strings.Contains(s, "indent") {
+		return -1
+	}
+	return findAny(s, syntaxErrors)
+}
+
+// toolErrors are the phrases of tool and environment failures, matched
+// in lower case.
+var toolErrors = []string{"command not found", "no such command", "permission denied", "oci runtime", "docker: ", "formaterror",
+	"format error", "malformed tool call", "malformed function call", "did not match the expected format", "internalservererror",
+	"apiconnectionerror", "ratelimiterror", "serviceunavailable", "command timed out", "execution timed out", "exceeded the timeout"}
+
+// findAny is the position of the first of phrases in s, or -1. Literal
+// search: the detectors run on every observation of every trajectory,
+// where regular expressions with alternatives cost several times the
+// rest of the run.
+func findAny(s string, phrases []string) int {
+	at := -1
+	for _, p := range phrases {
+		if i := strings.Index(s, p); i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	return at
+}
+
+// findAnyFold is findAny ignoring case (phrases in lower case).
+func findAnyFold(s string, phrases []string) int {
+	return findAny(strings.ToLower(s), phrases)
+}
 
 func isEdit(s columnar.Step) bool {
 	return s.ActionType == "edit"
@@ -144,13 +178,15 @@ func detectBrokenEdit(t *columnar.Trajectory) *FailureMode {
 		}
 		obs := s.Observation
 		// The edit's own answer, or the next run right after it.
-		if !syntaxRE.MatchString(obs) && i+1 < len(t.Steps) && isRun(t.Steps[i+1]) {
+		at := findSyntaxError(obs)
+		if at < 0 && i+1 < len(t.Steps) && isRun(t.Steps[i+1]) {
 			obs = t.Steps[i+1].Observation
+			at = findSyntaxError(obs)
 		}
-		if m := syntaxRE.FindStringIndex(obs); m != nil {
+		if at >= 0 {
 			steps = append(steps, int32(i))
 			if evidence == "" {
-				evidence = "step " + strconv.Itoa(i) + ": " + excerpt(lineAround(obs, m[0]))
+				evidence = "step " + strconv.Itoa(i) + ": " + excerpt(lineAround(obs, at))
 			}
 		}
 	}
@@ -179,44 +215,95 @@ func isRun(s columnar.Step) bool {
 	return false
 }
 
-// testCounts reads pass and fail counts from a test run's output: pytest's
-// summary ("3 failed, 10 passed"), unittest's ("Ran 5 tests", "FAILED
-// (failures=2)"), and "k/n examples passed".
-var (
-	pytestRE   = regexp.MustCompile(`(\d+) (passed|failed|error|errors)\b`)
-	fractionRE = regexp.MustCompile(`(\d+)/(\d+) (?:examples |tests )?passed`)
-	unittestRE = regexp.MustCompile(`Ran (\d+) tests?`)
-	utFailRE   = regexp.MustCompile(`FAILED \((?:failures=(\d+))?(?:, )?(?:errors=(\d+))?\)`)
-)
-
+// testCounts reads pass and fail counts from a test run's output: "k/n
+// [examples |tests ]passed" (the last one), else pytest's summary ("3
+// failed, 10 passed, 1 error"), else unittest's ("Ran 5 tests" and
+// "FAILED (failures=2, errors=1)"). Hand-written: it runs on every test
+// observation, where regular expressions cost more than the rest of the
+// analysis.
 func testCounts(obs string) (passed, failed int, ok bool) {
-	if m := fractionRE.FindAllStringSubmatch(obs, -1); m != nil {
-		last := m[len(m)-1]
-		p, _ := strconv.Atoi(last[1])
-		n, _ := strconv.Atoi(last[2])
-		return p, n - p, true
-	}
-	if m := pytestRE.FindAllStringSubmatch(obs, -1); m != nil {
-		for _, x := range m {
-			n, _ := strconv.Atoi(x[1])
-			if x[2] == "passed" {
-				passed += n
-			} else {
-				failed += n
+	if i := strings.LastIndex(obs, " passed"); i >= 0 {
+		// k/n [examples |tests ]passed
+		head := obs[:i]
+		head = strings.TrimSuffix(strings.TrimSuffix(head, " examples"), " tests")
+		if n, rest, ok1 := trailingInt(head); ok1 && strings.HasSuffix(rest, "/") {
+			if k, _, ok2 := trailingInt(rest[:len(rest)-1]); ok2 && k <= n {
+				return k, n - k, true
 			}
 		}
+	}
+	found := false
+	for _, w := range []string{" passed", " failed", " errors", " error"} {
+		for off := 0; ; {
+			j := strings.Index(obs[off:], w)
+			if j < 0 {
+				break
+			}
+			j += off
+			off = j + len(w)
+			if w == " error" && strings.HasPrefix(obs[off:], "s") {
+				continue // counted as " errors"
+			}
+			if off < len(obs) && isWordByte(obs[off]) {
+				continue
+			}
+			if n, _, ok := trailingInt(obs[:j]); ok {
+				found = true
+				if w == " passed" {
+					passed += n
+				} else {
+					failed += n
+				}
+			}
+		}
+	}
+	if found {
 		return passed, failed, true
 	}
-	if m := unittestRE.FindStringSubmatch(obs); m != nil {
-		total, _ := strconv.Atoi(m[1])
-		if f := utFailRE.FindStringSubmatch(obs); f != nil {
-			a, _ := strconv.Atoi(f[1])
-			b, _ := strconv.Atoi(f[2])
-			failed = a + b
+	if i := strings.Index(obs, "Ran "); i >= 0 {
+		if total, ok := leadingInt(obs[i+4:]); ok && strings.HasPrefix(strings.TrimLeft(obs[i+4:], "0123456789"), " test") {
+			if j := strings.Index(obs, "FAILED ("); j >= 0 {
+				for _, k := range []string{"failures=", "errors="} {
+					if x := strings.Index(obs[j:], k); x >= 0 {
+						n, _ := leadingInt(obs[j+x+len(k):])
+						failed += n
+					}
+				}
+			}
+			return total - failed, failed, true
 		}
-		return total - failed, failed, true
 	}
 	return 0, 0, false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// trailingInt parses the decimal number that s ends with.
+func trailingInt(s string) (n int, rest string, ok bool) {
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	if i == len(s) || len(s)-i > 9 {
+		return 0, s, false
+	}
+	n, _ = strconv.Atoi(s[i:])
+	return n, s[:i], true
+}
+
+// leadingInt parses the decimal number s starts with.
+func leadingInt(s string) (int, bool) {
+	i := 0
+	for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, false
+	}
+	n, _ := strconv.Atoi(s[:i])
+	return n, true
 }
 
 func detectTestRegression(t *columnar.Trajectory) *FailureMode {
@@ -258,7 +345,7 @@ var budgetRE = regexp.MustCompile(`(?i)(exit_cost|exit_context|exit_total_execut
 
 func detectBudget(t *columnar.Trajectory) *FailureMode {
 	st := t.Outcome.ExitStatus
-	if !budgetRE.MatchString(st) {
+	if st == "" || !budgetRE.MatchString(st) {
 		return nil
 	}
 	m := &FailureMode{Mode: ModeBudgetExhausted, Steps: []int32{}, Evidence: "exit status " + strconv.Quote(st)}
@@ -293,24 +380,32 @@ func detectSubmitWithoutRunning(t *columnar.Trajectory) *FailureMode {
 	return nil
 }
 
-var toolErrRE = regexp.MustCompile(`(?i)(command not found|no such command|permission denied|OCI runtime|docker: |FormatError|format error|malformed (?:tool|function) call|did not match the expected format|InternalServerError|APIConnectionError|RateLimitError|ServiceUnavailable|command timed out|execution timed out|timed out after \d+|exceeded the timeout)`)
-
-// modelErrRE matches a failed model call in the exit status or error
-// information (litellm's and the OpenAI client's exceptions).
-var modelErrRE = regexp.MustCompile(`(?i)(litellm|InternalServerError|APIConnectionError|APIError|RateLimitError|ServiceUnavailable|Timeout Error|Connection timed out|^timeout$)`)
+// modelErrors are the phrases of a failed model call in the exit status
+// or error information (litellm's and the OpenAI client's exceptions),
+// in lower case; an exit status of exactly "timeout" is one too.
+var modelErrors = []string{"litellm", "internalservererror", "apiconnectionerror", "apierror", "ratelimiterror", "serviceunavailable",
+	"timeout error", "connection timed out"}
 
 func detectToolError(t *columnar.Trajectory) *FailureMode {
 	var steps []int32
 	var evidence string
 	for i, s := range t.Steps {
-		if loc := toolErrRE.FindStringIndex(s.Observation); loc != nil {
+		// Views, searches and edits show files, whose text may say anything;
+		// tool failures are answers to commands and tool calls.
+		switch s.ActionType {
+		case "view", "search", "edit", "submit", "think":
+			continue
+		}
+		if at := findAnyFold(s.Observation, toolErrors); at >= 0 {
 			steps = append(steps, int32(i))
 			if evidence == "" {
-				evidence = "step " + strconv.Itoa(i) + ": " + excerpt(lineAround(s.Observation, loc[0]))
+				// ToLower keeps byte offsets for ASCII; clamp for the rest.
+				evidence = "step " + strconv.Itoa(i) + ": " + excerpt(lineAround(s.Observation, min(at, len(s.Observation))))
 			}
 		}
 	}
-	if st := t.Outcome.ExitStatus; len(steps) == 0 && (modelErrRE.MatchString(st) || modelErrRE.MatchString(t.Outcome.ErrorInfo)) {
+	st := t.Outcome.ExitStatus
+	if len(steps) == 0 && (strings.EqualFold(st, "timeout") || findAnyFold(st, modelErrors) >= 0 || findAnyFold(t.Outcome.ErrorInfo, modelErrors) >= 0) {
 		evidence = "exit status " + strconv.Quote(st)
 		steps = []int32{}
 	} else if len(steps) == 0 {

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
@@ -82,7 +81,25 @@ func (a *Analyzer) Analyze(ctx context.Context, t *columnar.Trajectory, w Weight
 	return r, nil
 }
 
-var errorLineRE = regexp.MustCompile(`^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning|Fault)\b.*`)
+// namesException tells lines such as "ValueError: bad value" or
+// "requests.exceptions.HTTPError": a dotted identifier ending in Error,
+// Exception, Exit, Interrupt, Warning or Fault, then the end or a colon.
+func namesException(l string) bool {
+	end := 0
+	for end < len(l) && (isWordByte(l[end]) || l[end] == '.') {
+		end++
+	}
+	if end == 0 || (end < len(l) && l[end] != ':') || (l[0] >= '0' && l[0] <= '9') {
+		return false
+	}
+	name := l[:end]
+	for _, suf := range []string{"Error", "Exception", "Exit", "Interrupt", "Warning", "Fault"} {
+		if strings.HasSuffix(name, suf) {
+			return true
+		}
+	}
+	return false
+}
 
 // ErrorLine is the error message of a traceback or a failing tool output:
 // the last line that names an exception (Python's "ValueError: ..."), else
@@ -98,7 +115,7 @@ func ErrorLine(text string) string {
 		if last == "" {
 			last = l
 		}
-		if errorLineRE.MatchString(l) {
+		if namesException(l) {
 			return truncate(l, 500)
 		}
 	}
