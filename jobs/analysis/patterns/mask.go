@@ -20,9 +20,16 @@ const maxQuoted = 256
 // variables collapsed into one, and at most o.MaxTokens tokens (a longer
 // message's tail is one <*>). Tokenize is a pure function of msg and o.
 func Tokenize(msg string, o Options) []string {
+	truncated := false
+	// more bytes than 2*MaxTokens tokens of MaxTokenLen cannot matter
+	if budget := 2 * o.MaxTokens * (o.MaxTokenLen + 1); len(msg) > budget {
+		for budget > 0 && !utf8.RuneStart(msg[budget]) {
+			budget--
+		}
+		msg, truncated = msg[:budget], true
+	}
 	s := maskQuotes(msg)
 	var toks []string
-	truncated := false
 	for rest := s; ; {
 		var f string
 		f, rest = nextField(rest)
@@ -51,7 +58,7 @@ func Tokenize(msg string, o Options) []string {
 	if len(toks) > o.MaxTokens {
 		toks, truncated = toks[:o.MaxTokens], true
 	}
-	if truncated {
+	if truncated && len(toks) > 0 {
 		if toks[len(toks)-1] != Wildcard {
 			if len(toks) == o.MaxTokens {
 				toks = toks[:len(toks)-1]
@@ -310,12 +317,16 @@ func isPath(p string) bool {
 	return strings.Count(p, "/") >= 2 || strings.Count(p, `\`) >= 2
 }
 
-// tlds are the top-level domains that make a dotted word a host name
-// (any two-letter country code also does, with at least three labels).
-var tlds = map[string]bool{
-	"com": true, "net": true, "org": true, "edu": true, "gov": true, "mil": true,
-	"int": true, "info": true, "biz": true, "io": true, "local": true,
-	"internal": true, "arpa": true, "localdomain": true,
+// isTLD reports whether w is a top-level domain that makes a dotted word
+// a host name (any two-letter country code also does, with at least three
+// labels).
+func isTLD(w string) bool {
+	switch w {
+	case "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "local",
+		"internal", "arpa", "localdomain":
+		return true
+	}
+	return false
 }
 
 // isHostName reports whether p is a dotted name ending in a known
@@ -336,7 +347,7 @@ func isHostName(p string) bool {
 		}
 	}
 	tld := strings.ToLower(labels[len(labels)-1])
-	return tlds[tld] || (len(labels) >= 3 && len(tld) == 2 && tld[0] >= 'a' && tld[1] >= 'a')
+	return isTLD(tld) || (len(labels) >= 3 && len(tld) == 2 && tld[0] >= 'a' && tld[1] >= 'a')
 }
 
 // alnumRuns yields the maximal runs of letters and digits of s.
@@ -365,15 +376,16 @@ func alnumRuns(s string) func(yield func(string) bool) {
 
 func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-// units are the words that, after a variable quantity, belong to it:
-// "1.2 KB" and "(3 sec)" are one variable each.
-var units = map[string]bool{
-	"B": true, "KB": true, "MB": true, "GB": true, "TB": true, "PB": true,
-	"KiB": true, "MiB": true, "GiB": true, "TiB": true, "kB": true,
-	"ns": true, "us": true, "µs": true, "ms": true, "s": true, "sec": true, "secs": true,
-	"second": true, "seconds": true, "min": true, "mins": true, "minute": true, "minutes": true,
-	"h": true, "hr": true, "hrs": true, "hour": true, "hours": true, "day": true, "days": true,
-	"%": true,
+// isUnit reports whether w is a unit, a word that belongs to the variable
+// quantity before it: "1.2 KB" and "(3 sec)" are one variable each.
+func isUnit(w string) bool {
+	switch w {
+	case "B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB", "kB", "ns", "us",
+		"µs", "ms", "s", "sec", "secs", "second", "seconds", "min", "mins", "minute",
+		"minutes", "h", "hr", "hrs", "hour", "hours", "day", "days", "%":
+		return true
+	}
+	return false
 }
 
 // mergeUnits joins a unit to the variable quantity before it: "<*> KB)"
@@ -385,7 +397,7 @@ func mergeUnits(toks []string) []string {
 		if i+1 < len(toks) && strings.HasSuffix(t, Wildcard) {
 			next := toks[i+1]
 			u := strings.TrimRight(next, ")]},;:.!?")
-			if units[u] {
+			if isUnit(u) {
 				out = append(out, t+next[len(u):])
 				i++
 				continue
@@ -396,23 +408,24 @@ func mergeUnits(toks []string) []string {
 	return out
 }
 
-// dateWords are the names of days and months, variables next to another
-// variable ("Fri Jun 17 07:07:00 2005").
-var dateWords = map[string]bool{
-	"Mon": true, "Tue": true, "Wed": true, "Thu": true, "Fri": true, "Sat": true, "Sun": true,
-	"Monday": true, "Tuesday": true, "Wednesday": true, "Thursday": true, "Friday": true,
-	"Saturday": true, "Sunday": true,
-	"Jan": true, "Feb": true, "Mar": true, "Apr": true, "May": true, "Jun": true, "Jul": true,
-	"Aug": true, "Sep": true, "Sept": true, "Oct": true, "Nov": true, "Dec": true,
-	"January": true, "February": true, "March": true, "April": true, "June": true, "July": true,
-	"August": true, "September": true, "October": true, "November": true, "December": true,
+// isDateWord reports whether w names a day or a month: a variable next
+// to another variable ("Fri Jun 17 07:07:00 2005").
+func isDateWord(w string) bool {
+	switch w {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Monday", "Tuesday", "Wednesday",
+		"Thursday", "Friday", "Saturday", "Sunday", "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "January", "February", "March",
+		"April", "June", "July", "August", "September", "October", "November", "December":
+		return true
+	}
+	return false
 }
 
 // maskDates masks the day and month names that stand next to a variable
 // (or to a masked date word), in place.
 func maskDates(toks []string) {
 	isDate := func(i int) bool {
-		return dateWords[strings.TrimRight(toks[i], ",.")]
+		return isDateWord(strings.TrimRight(toks[i], ",."))
 	}
 	pass := func(i, step int) {
 		if !isDate(i) {
