@@ -12,7 +12,9 @@
 // final pass that does not depend on the order of the messages:
 //
 //  1. the distinct tokenised messages are clustered again by the same tree,
-//     most frequent first;
+//     most frequent first (a node whose leading tokens take more than
+//     MaxChildren values keys them all <*>, as if it had overflowed from
+//     the start);
 //  2. each cluster is split on the positions whose values are constants of
 //     different templates rather than a variable: fewer than MinDistinct
 //     distinct words, UPPER_CASE enumeration constants, key=value pairs

@@ -87,7 +87,7 @@ func (m *Miner) Add(msg string) (clusterID int) {
 	if !ok {
 		i = int32(len(m.sigs))
 		s := &signature{key: key, tokens: toks, first: n}
-		s.stream = m.stream.add(i, toks)
+		s.stream = m.stream.add(i, toks, nil)
 		m.sigs = append(m.sigs, s)
 		m.index[key] = i
 	}
@@ -154,9 +154,10 @@ func (m *Miner) final() Result {
 		}
 		return strings.Compare(sa.key, sb.key)
 	})
+	keys := treeKeys(order, func(s int32) []string { return m.sigs[s].tokens }, m.o.Depth, m.o.MaxChildren)
 	t := newTree(m.o)
-	for _, i := range order {
-		t.add(i, m.sigs[i].tokens)
+	for n, i := range order {
+		t.add(i, m.sigs[i].tokens, keys[n])
 	}
 	var groups []group
 	for _, c := range t.clusters {
@@ -217,16 +218,7 @@ func (m *Miner) split(c *cluster) []group {
 		g := &groups[gi]
 		g.tokens = make([]string, n)
 		for p := range n {
-			var vals []string
-			for _, s := range g.members {
-				if v := m.sigs[s].tokens[p]; !slices.Contains(vals, v) {
-					vals = append(vals, v)
-				}
-			}
-			g.tokens[p] = vals[0]
-			if len(vals) > 1 {
-				g.tokens[p] = generalise(vals)
-			}
+			g.tokens[p] = m.generalise(g.members, p)
 		}
 	}
 	return groups
@@ -267,17 +259,29 @@ func (m *Miner) splits(vals []string) bool {
 	return len(vals) < m.o.MinDistinct
 }
 
-// generalise is the template token of a variable position with distinct
-// values vals: key=<*> when they are all key=value pairs of one key, else
-// <*>.
-func generalise(vals []string) string {
-	key := ""
-	for i, v := range vals {
-		j := strings.IndexByte(v, '=')
-		if j <= 0 || (i > 0 && v[:j] != key) {
+// generalise is the template token at position p of signatures members:
+// their token when they agree; else key=<*> when they are all key=value
+// pairs of one key, else <*>.
+func (m *Miner) generalise(members []int32, p int) string {
+	first := m.sigs[members[0]].tokens[p]
+	key, _, keyed := strings.Cut(first, "=")
+	keyed = keyed && key != ""
+	same := true
+	for _, s := range members[1:] {
+		v := m.sigs[s].tokens[p]
+		if v == first {
+			continue
+		}
+		same = false
+		if !keyed {
 			return Wildcard
 		}
-		key = v[:j]
+		if k, _, ok := strings.Cut(v, "="); !ok || k != key {
+			return Wildcard
+		}
+	}
+	if same {
+		return first
 	}
 	return key + "=" + Wildcard
 }

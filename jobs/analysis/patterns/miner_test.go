@@ -38,7 +38,7 @@ func sameGroup(r Result, i, j int) bool { return r.Assignments[i] == r.Assignmen
 func TestTree(t *testing.T) {
 	o := DefaultOptions()
 	tr := newTree(o)
-	add := func(s string) *cluster { return tr.add(0, Tokenize(s, o)) }
+	add := func(s string) *cluster { return tr.add(0, Tokenize(s, o), nil) }
 	a := add("session closed for user alice")
 	if b := add("session closed for user bob"); b != a {
 		t.Error("similar messages of one length and prefix: want one cluster")
@@ -58,29 +58,64 @@ func TestTree(t *testing.T) {
 	o5 := DefaultOptions()
 	o5.SimThreshold = 0.5
 	t5 := newTree(o5)
-	if t5.add(0, Tokenize("session closed for user alice", o5)) == t5.add(0, Tokenize("session closed because of quota", o5)) {
+	if t5.add(0, Tokenize("session closed for user alice", o5), nil) == t5.add(0, Tokenize("session closed because of quota", o5), nil) {
 		t.Error("similarity 2/5 under the threshold 0.5: want two clusters")
 	}
 	// depth 0: the token count alone keys the leaf
 	o0 := DefaultOptions()
 	o0.Depth = 0
 	t0 := newTree(o0)
-	x := t0.add(0, Tokenize("alpha beta gamma", o0))
-	if y := t0.add(0, Tokenize("delta beta gamma", o0)); y != x {
+	x := t0.add(0, Tokenize("alpha beta gamma", o0), nil)
+	if y := t0.add(0, Tokenize("delta beta gamma", o0), nil); y != x {
 		t.Error("depth 0: want one cluster")
 	}
 	// MaxChildren: past it, new leading tokens share the <*> child
 	o1 := DefaultOptions()
 	o1.MaxChildren, o1.Depth = 2, 1
 	t1 := newTree(o1)
-	t1.add(0, []string{"a", "x"})
-	t1.add(0, []string{"b", "x"})
-	c := t1.add(0, []string{"c", "x"})
-	if d := t1.add(0, []string{"d", "x"}); d != c {
+	t1.add(0, []string{"a", "x"}, nil)
+	t1.add(0, []string{"b", "x"}, nil)
+	c := t1.add(0, []string{"c", "x"}, nil)
+	if d := t1.add(0, []string{"d", "x"}, nil); d != c {
 		t.Error("past MaxChildren: want the <*> child's cluster")
 	}
 	if n := len(t1.byLen[2].children); n != 3 {
 		t.Errorf("%d children, want 2 and <*>", n)
+	}
+}
+
+func TestTreeKeys(t *testing.T) {
+	sigs := [][]string{{"a", "x", "1"}, {"b", "x", "1"}, {"c", "y", "1"}, {"d", "y", "1"}, {"a", "x"}, {"b", "z"}}
+	toks := func(s int32) []string { return sigs[s] }
+	all := []int32{0, 1, 2, 3, 4, 5}
+	keys := treeKeys(all, toks, 2, 3)
+	want := [][]string{{"<*>", "x"}, {"<*>", "x"}, {"<*>", "y"}, {"<*>", "y"}, {"a", "x"}, {"b", "z"}}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys %q, want %q (4 first tokens of length 3 overflow 3 children)", keys, want)
+	}
+	// order-independent
+	rev := []int32{5, 4, 3, 2, 1, 0}
+	rk := treeKeys(rev, toks, 2, 3)
+	for i, s := range rev {
+		if !slices.Equal(rk[i], want[s]) {
+			t.Errorf("reversed: sig %d keys %q", s, rk[i])
+		}
+	}
+	// shorter than the depth: keys for the tokens there are
+	if k := treeKeys([]int32{0}, func(int32) []string { return []string{"solo"} }, 3, 3); !reflect.DeepEqual(k, [][]string{{"solo"}}) {
+		t.Errorf("short: %q", k)
+	}
+	// through the miner: past MaxChildren leading words are a variable
+	var msgs []string
+	for i := range 8 {
+		msgs = append(msgs, fmt.Sprintf("%s failed to start", strings.Repeat(string(rune('a'+i)), 3)))
+	}
+	r := mine(t, msgs, func(o *Options) { o.MaxChildren = 4 })
+	if len(r.Templates) != 1 || r.Templates[0].Template != "<*> failed to start" {
+		t.Errorf("overflowing leading words: %q", templatesOf(r))
+	}
+	if r := mine(t, msgs[:3], nil); len(r.Templates) != 3 {
+		t.Errorf("few leading words stay constants: %q", templatesOf(r))
 	}
 }
 

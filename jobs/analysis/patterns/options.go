@@ -9,15 +9,18 @@ import (
 // value is not valid.
 type Options struct {
 	// Depth is the number of leading tokens that key the parse tree below
-	// the token-count level (Drain's depth minus two). A leading token
-	// holding a variable is keyed as <*>. 0 keys by token count only.
+	// the token-count level (Drain's depth minus three: Drain3's default
+	// depth 4 keys one token). A leading token holding a variable or a
+	// digit is keyed as <*>. 0 keys by token count only.
 	Depth int
 	// SimThreshold is the least similarity, the share of a message's
 	// tokens equal to a cluster's template (variables excluded), for the
 	// message to join the cluster (Drain's st), in (0, 1].
 	SimThreshold float64
-	// MaxChildren bounds the children of a tree node; tokens past it are
-	// keyed as <*> (Drain's max_children).
+	// MaxChildren bounds the children of a tree node (Drain's
+	// max_children). The streaming tree keys the tokens past it as <*>;
+	// the final pass keys a level <*> for every message of a node when its
+	// tokens there take more than MaxChildren values, whatever the order.
 	MaxChildren int
 	// MinDistinct is the number of distinct values at one position of a
 	// cluster from which the position is a variable, when the values are

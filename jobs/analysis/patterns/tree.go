@@ -1,5 +1,10 @@
 package patterns
 
+import (
+	"fmt"
+	"slices"
+)
+
 // cluster is a group of the parse tree: a template (tokens, with the
 // positions generalised by the tree marked wild) and its member
 // signatures.
@@ -34,15 +39,20 @@ func newTree(o Options) *tree {
 }
 
 // add places signature sig (tokens toks) in its cluster, creating one
-// when no cluster of its leaf is similar enough, and returns it.
-func (t *tree) add(sig int32, toks []string) *cluster {
+// when no cluster of its leaf is similar enough, and returns it. keys,
+// when not nil, are the keys of the leading tokens, decided beforehand.
+func (t *tree) add(sig int32, toks, keys []string) *cluster {
 	n := t.byLen[len(toks)]
 	if n == nil {
 		n = &node{}
 		t.byLen[len(toks)] = n
 	}
 	for i := 0; i < t.depth && i < len(toks); i++ {
-		n = n.child(treeKey(toks[i]), t.maxChildren)
+		k := treeKey(toks[i])
+		if keys != nil {
+			k = keys[i]
+		}
+		n = n.child(k, t.maxChildren)
 	}
 	c := bestMatch(n.clusters, toks, t.sim)
 	if c == nil {
@@ -115,4 +125,50 @@ func similarity(c *cluster, toks []string) (float64, int) {
 		}
 	}
 	return float64(same) / float64(len(toks)), wild
+}
+
+// treeKeys decides the leading-token keys of signatures sigs (tokens of
+// signature s: toks(s)) for a tree of the given depth, independently of
+// their order: level by level, within each node (same token count, same
+// keys above), a level whose tokens take more than maxChildren distinct
+// keys is keyed <*> for every signature of the node, as if the node had
+// overflowed from the start.
+func treeKeys(sigs []int32, toks func(int32) []string, depth, maxChildren int) [][]string {
+	keys := make([][]string, len(sigs))
+	nodes := map[string][]int{} // path -> indexes into sigs
+	for i, s := range sigs {
+		p := sigKey([]string{fmt.Sprint(len(toks(s)))})
+		nodes[p] = append(nodes[p], i)
+	}
+	for level := range depth {
+		next := map[string][]int{}
+		// visit nodes in a fixed order: by their first signature
+		paths := make([]string, 0, len(nodes))
+		for p := range nodes {
+			paths = append(paths, p)
+		}
+		slices.SortFunc(paths, func(a, b string) int { return nodes[a][0] - nodes[b][0] })
+		for _, p := range paths {
+			idx := nodes[p]
+			if len(toks(sigs[idx[0]])) <= level {
+				continue // the token count is the same within a node
+			}
+			distinct := map[string]bool{}
+			for _, i := range idx {
+				distinct[treeKey(toks(sigs[i])[level])] = true
+			}
+			overflow := len(distinct) > maxChildren
+			for _, i := range idx {
+				k := treeKey(toks(sigs[i])[level])
+				if overflow {
+					k = Wildcard
+				}
+				keys[i] = append(keys[i], k)
+				np := p + sigKey([]string{k})
+				next[np] = append(next[np], i)
+			}
+		}
+		nodes = next
+	}
+	return keys
 }
