@@ -1,7 +1,10 @@
 package patterns_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/atlas-ai/atlas-learn/internal/benchpatterns"
@@ -40,5 +43,47 @@ func TestLoghubAccuracy(t *testing.T) {
 		t.Errorf("mean grouping accuracy %.3f, want at least 0.90", mean)
 	} else {
 		t.Logf("mean %.3f", mean)
+	}
+}
+
+// TestLoghubShuffled checks on real logs that the final templates do not
+// depend on the order of the messages: a shuffled dataset gives the same
+// templates with the same counts, and each message the same template.
+func TestLoghubShuffled(t *testing.T) {
+	ds, err := benchpatterns.LoadDir(filepath.Join(shareddata.Dir(t), "loghub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for _, d := range ds {
+		a, err := patterns.Mine(d.Messages, patterns.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		perm := rng.Perm(len(d.Messages))
+		sh := make([]string, len(perm))
+		for i, j := range perm {
+			sh[i] = d.Messages[j]
+		}
+		b, err := patterns.Mine(sh, patterns.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := func(r patterns.Result) []string {
+			var s []string
+			for _, tp := range r.Templates {
+				s = append(s, fmt.Sprintf("%s #%d", tp.Template, tp.Count))
+			}
+			slices.Sort(s)
+			return s
+		}
+		if !slices.Equal(set(a), set(b)) {
+			t.Errorf("%s: shuffled input, other templates", d.Name)
+		}
+		for i, j := range perm {
+			if a.Templates[a.Assignments[j]-1].Template != b.Templates[b.Assignments[i]-1].Template {
+				t.Fatalf("%s: message %d changed template", d.Name, j)
+			}
+		}
 	}
 }

@@ -70,7 +70,7 @@ func Tokenize(msg string, o Options) []string {
 }
 
 // isEmptyValue reports whether a token is an empty bracket or quote
-// pair, the empty value of a variable: (), [], {}, ”, "".
+// pair, the empty value of a variable: (), [], {}, two quotes.
 func isEmptyValue(t string) bool {
 	switch strings.TrimRight(t, ",;:.") {
 	case "()", "[]", "{}", "''", `""`:

@@ -86,6 +86,9 @@ func (m *Miner) Add(msg string) (clusterID int) {
 	n := len(m.assign)
 	if !ok {
 		i = int32(len(m.sigs))
+		for j, t := range toks {
+			toks[j] = strings.Clone(t) // do not keep msg alive
+		}
 		s := &signature{key: key, tokens: toks, first: n}
 		s.stream = m.stream.add(i, toks, nil)
 		m.sigs = append(m.sigs, s)
@@ -169,14 +172,13 @@ func (m *Miner) final() Result {
 	return m.number(groups)
 }
 
-// split divides a cluster on its splitting positions: positions where the
-// members differ, hold no masked variable, and have fewer than
-// MinDistinct distinct words or an enumeration-like token (see
-// isEnumLike). The other differing positions are variables.
+// split divides a cluster on its splitting positions (see splits), in
+// the order of their first member; each part's template holds the
+// members' token where they agree, a variable elsewhere (see
+// generalise).
 func (m *Miner) split(c *cluster) []group {
 	n := len(c.tokens)
 	var splitAt []int
-	variable := make([]bool, n)
 	for p := range n {
 		var vals []string
 		for _, s := range c.members {
@@ -193,9 +195,7 @@ func (m *Miner) split(c *cluster) []group {
 		}
 		if m.o.MinDistinct > 0 && m.splits(vals) {
 			splitAt = append(splitAt, p)
-			continue
 		}
-		variable[p] = true
 	}
 	var groups []group
 	byKey := map[string]int{}
@@ -230,8 +230,7 @@ func (m *Miner) split(c *cluster) []group {
 // key=value token splits while there are fewer than MinDistinctKeyed
 // values; a position holding a masked variable (a token that is only a
 // variable, or one whose variable matches another value) never splits;
-// any other
-// splits while there are fewer than MinDistinct values.
+// any other splits while there are fewer than MinDistinct values.
 func (m *Miner) splits(vals []string) bool {
 	keyed, masked := false, false
 	for _, v := range vals {
