@@ -45,7 +45,9 @@ where first, last and examples are 0-based line indexes over all FILEs.`,
 			res := m.Result()
 			log.Debug("patterns mined", "messages", m.Len(), "templates", len(res.Templates))
 			if asJSON {
-				if err := json.NewEncoder(cmd.OutOrStdout()).Encode(res); err != nil {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetEscapeHTML(false) // templates keep their <*>
+				if err := enc.Encode(res); err != nil {
 					return fmt.Errorf("write JSON: %w", err)
 				}
 				return nil

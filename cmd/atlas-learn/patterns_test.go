@@ -57,6 +57,9 @@ func TestPatternsCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("--json printed %q: %v", out, err)
 	}
+	if !strings.Contains(out, `"KeyError: '<*>'"`) {
+		t.Errorf("--json escapes the templates: %q", out)
+	}
 	if strings.Count(strings.TrimSpace(out), "\n") != 0 {
 		t.Errorf("--json: want one line, got %q", out)
 	}
