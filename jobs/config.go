@@ -34,6 +34,7 @@ type Config struct {
 	Parquet  ParquetConfig    `yaml:"parquet" json:"parquet"`
 	Log      LogConfig        `yaml:"log" json:"log"`
 	Analysis AnalysisConfig   `yaml:"analysis" json:"analysis"`
+	Patterns PatternsConfig   `yaml:"patterns" json:"patterns"`
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 }
@@ -114,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Analysis.Validate(); err != nil {
 		return fmt.Errorf("analysis.%w", err)
+	}
+	if err := c.Patterns.Validate(); err != nil {
+		return fmt.Errorf("patterns.%w", err)
 	}
 	if err := c.LLM.Validate(); err != nil {
 		return fmt.Errorf("llm.%w", err)

@@ -141,9 +141,11 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 		manifests = append(manifests, res.Manifest)
 	}
 	// 1500 rows in 3 partitions of 500, 100 rows per file: 15 trajectory
-	// files; the analysis rows, unpartitioned: 15 more; one concepts file.
-	if len(results[0]) != 3*5+15+1 {
-		t.Fatalf("%d data files, want 31 (3 partitions x 5 parts, 15 analysis parts, concepts)", len(results[0]))
+	// files; the analysis rows, unpartitioned: 15 more; one concepts file,
+	// one error_patterns file and one error_occurrences file (these
+	// trajectories have no error messages).
+	if len(results[0]) != 3*5+15+3 {
+		t.Fatalf("%d data files, want 33 (3 partitions x 5 parts, 15 analysis parts, concepts, error patterns and occurrences)", len(results[0]))
 	}
 	for _, want := range []struct{ name, schema, stage string }{{"trajectories", "trajectory", "trajectories"}, {"concepts", "concept", "concepts"}} {
 		d := manifests[0].Dataset(want.name)

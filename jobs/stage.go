@@ -286,6 +286,7 @@ func stageDefs() []stageDef {
 	return []stageDef{
 		{name: "trajectories", kind: KindTrajectory, build: newTrajectoriesStage},
 		{name: "analysis", kind: KindTrajectory, build: newAnalysisStage},
+		{name: "error_patterns", kind: KindBatch, build: newPatternsStage},
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
 	}
 }

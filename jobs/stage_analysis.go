@@ -157,8 +157,13 @@ func (s *analysisStage) Fingerprint(context.Context) ([]byte, error) {
 	if s.prompt == nil {
 		return nil, nil
 	}
+	ts := s.prompt.Templates() // in map order: sort
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Name() < ts[j].Name() })
 	var b strings.Builder
-	for _, t := range s.prompt.Templates() {
+	for _, t := range ts {
+		if t.Tree == nil {
+			continue
+		}
 		b.WriteString(t.Name() + "\x00" + t.Tree.Root.String() + "\x00")
 	}
 	return []byte(b.String() + s.llm.Model + s.llm.BaseURL), nil

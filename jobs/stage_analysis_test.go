@@ -146,3 +146,77 @@ func TestRunAnalysisLLM(t *testing.T) {
 		}
 	}
 }
+
+// The error_patterns stage mines the analysis stage's error messages:
+// templates with counts and examples, and each message with its template.
+func TestRunErrorPatterns(t *testing.T) {
+	in := genInput(t, 400, 23)
+	out := t.TempDir()
+	cfg := config(t, in, out)
+	cfg.Stages = []string{"trajectories", "analysis", "error_patterns"}
+	res, err := jobs.Run(context.Background(), cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(out, res.RunDir)
+	b, err := storage.OpenLocalDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var pats []jobs.ErrorPattern
+	var occ []jobs.ErrorOccurrence
+	readAll(t, ctx, b, jobs.ErrorPatternsDataset, jobs.ErrorPatternsSchema, func(r *jobs.ErrorPattern) { pats = append(pats, *r) })
+	readAll(t, ctx, b, jobs.ErrorOccurrencesDataset, jobs.ErrorOccurrencesSchema, func(r *jobs.ErrorOccurrence) { occ = append(occ, *r) })
+	rows := readAnalysis(t, dir)
+	msgs := 0
+	for _, r := range rows {
+		msgs += len(r.ErrorMessages)
+	}
+	if len(occ) != msgs || msgs == 0 {
+		t.Fatalf("%d occurrences for %d messages", len(occ), msgs)
+	}
+	ids := map[int32]int64{}
+	for _, o := range occ {
+		ids[o.TemplateID]++
+	}
+	var total int64
+	for i, p := range pats {
+		total += p.Count
+		if ids[p.TemplateID] != p.Count || p.Trajectories == 0 || len(p.ExampleTrajectories) == 0 || p.FirstSeen.After(p.LastSeen) {
+			t.Fatalf("pattern %+v (occurrences %d)", p, ids[p.TemplateID])
+		}
+		if i > 0 && p.Count > pats[i-1].Count {
+			t.Fatal("patterns are not sorted by count")
+		}
+		if strings.Contains(p.Template, "<*>") == false && p.Count > 5 && strings.ContainsAny(p.Template, "0123456789") {
+			t.Errorf("a frequent template kept its numbers: %q", p.Template)
+		}
+	}
+	if total != int64(msgs) {
+		t.Fatalf("counts sum to %d, %d messages", total, msgs)
+	}
+	found := false
+	for _, p := range pats {
+		if p.Template == "IndexError: list index out of range" || strings.HasPrefix(p.Template, "example <*>: expected <*>") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no expected template among %v", pats)
+	}
+}
+
+func readAll[T any](t *testing.T, ctx context.Context, b storage.BucketReader, dataset string, schema columnar.Schema, fn func(*T)) {
+	t.Helper()
+	src, err := columnar.OpenDataset(ctx, b, "", dataset, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range src.Files {
+		if _, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{Schema: schema}, columnar.OnErrorFail, nil,
+			func(r *T, _ columnar.Position) error { fn(r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			fmt.Fprintf(out, "committed %s/%s/%s: %d trajectories read, %d skipped\n",
 				strings.TrimSuffix(storage.Redact(cfg.Output), "/"), res.RunDir, columnar.RunManifest, res.Manifest.Counters["rows_read"], res.Manifest.Counters["rows_skipped"])
 			for _, d := range res.Manifest.Datasets {
-				fmt.Fprintf(out, "  %-22s %-12s %8d rows  %d files  (stage %s)\n", d.Name, d.Schema+"/v"+strconv.Itoa(int(d.SchemaVersion)), d.Rows, len(d.Files), d.Stage)
+				fmt.Fprintf(out, "  %-20s %-20s %8d rows  %3d files  (stage %s)\n", d.Name, d.Schema+"/v"+strconv.Itoa(int(d.SchemaVersion)), d.Rows, len(d.Files), d.Stage)
 			}
 			return nil
 		},

@@ -158,7 +158,8 @@ func TestDetectFailureModes(t *testing.T) {
 func TestErrorLine(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Traceback (most recent call last):\n  File \"main.py\", line 3, in f\nValueError: bad value 3\n", "ValueError: bad value 3"},
-		{"example 0: error\nTraceback...\nIndexError: list index out of range\nexample 1: ok\n1/2 examples passed", "IndexError: list index out of range"},
+		{"example 0: error\nTraceback (most recent call last):\n  File \"main.py\", line 3, in f\nIndexError: list index out of range\nexample 1: ok\n1/2 examples passed", "IndexError: list index out of range"},
+		{"example 0: ok\nexample 1: expected [1, 2], got [2]\n1/2 examples passed", "example 1: expected [1, 2], got [2]"},
 		{"bash: foo: command not found\n", "bash: foo: command not found"},
 		{"\n\n", ""},
 	}

@@ -3,8 +3,10 @@ package analysis
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/jobs/analysis/patterns"
 )
 
 // Training example kinds and their default weights, after SOAR: a
@@ -81,45 +83,24 @@ func (a *Analyzer) Analyze(ctx context.Context, t *columnar.Trajectory, w Weight
 	return r, nil
 }
 
-// namesException tells lines such as "ValueError: bad value" or
-// "requests.exceptions.HTTPError": a dotted identifier ending in Error,
-// Exception, Exit, Interrupt, Warning or Fault, then the end or a colon.
-func namesException(l string) bool {
-	end := 0
-	for end < len(l) && (isWordByte(l[end]) || l[end] == '.') {
-		end++
-	}
-	if end == 0 || (end < len(l) && l[end] != ':') || (l[0] >= '0' && l[0] <= '9') {
-		return false
-	}
-	name := l[:end]
-	for _, suf := range []string{"Error", "Exception", "Exit", "Interrupt", "Warning", "Fault"} {
-		if strings.HasSuffix(name, suf) {
-			return true
-		}
-	}
-	return false
-}
-
-// ErrorLine is the error message of a traceback or a failing tool output:
-// the last line that names an exception (Python's "ValueError: ..."), else
-// the last non-empty line.
+// ErrorLine is the error message of a traceback or a failing tool output
+// (patterns.ErrorMessage: the exception line ending a traceback, else the
+// last line naming an exception, else the last non-empty line), except
+// that a test run's closing summary ("1/3 examples passed", "2 failed, 5
+// passed") gives way to its first failing line: the summary's counts say
+// less than the failure.
 func ErrorLine(text string) string {
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	last := ""
-	for i := len(lines) - 1; i >= 0; i-- {
-		l := strings.TrimSpace(lines[i])
-		if l == "" {
-			continue
-		}
-		if last == "" {
-			last = l
-		}
-		if namesException(l) {
-			return truncate(l, 500)
+	l := patterns.ErrorMessage(text)
+	if _, _, ok := testCounts(l); ok {
+		for _, line := range strings.Split(text, "\n") {
+			t := strings.TrimSpace(line)
+			if strings.Contains(t, "expected") || strings.HasPrefix(t, "FAILED") || strings.Contains(t, "Error") {
+				l = t
+				break
+			}
 		}
 	}
-	return truncate(last, 500)
+	return truncate(l, 500)
 }
 
 // ErrorMessages collects the error line of each failing step and of the
@@ -148,9 +129,10 @@ const (
 
 // Row is one row of the analysis dataset: the analysis of one trajectory.
 type Row struct {
-	TrajectoryID string `parquet:"trajectory_id" json:"trajectory_id"`
-	TaskID       string `parquet:"task_id" json:"task_id"`
-	Success      bool   `parquet:"success" json:"success"`
+	TrajectoryID string    `parquet:"trajectory_id" json:"trajectory_id"`
+	TaskID       string    `parquet:"task_id" json:"task_id"`
+	CreatedAt    time.Time `parquet:"created_at,timestamp(millisecond)" json:"created_at"`
+	Success      bool      `parquet:"success" json:"success"`
 	// Method produced the credit; RequestedMethod was configured;
 	// Fallback says why they differ (or why part of the credit is
 	// missing).
@@ -175,14 +157,13 @@ type Row struct {
 	TrainingExamples []TrainingExample `parquet:"training_examples,list" json:"training_examples"`
 }
 
-// RowOf is the dataset row of t's analysis r (ErrorPatterns is left for
-// the pattern miner to fill).
+// RowOf is the dataset row of t's analysis r.
 func RowOf(t *columnar.Trajectory, r Result) Row {
-	row := Row{TrajectoryID: t.TrajectoryID, TaskID: t.Task.ID, Success: t.Outcome.Success,
+	row := Row{TrajectoryID: t.TrajectoryID, TaskID: t.Task.ID, CreatedAt: t.CreatedAt.UTC().Truncate(time.Millisecond), Success: t.Outcome.Success,
 		Method: string(r.Credit.Method), RequestedMethod: string(r.Credit.Requested), Fallback: r.Credit.Fallback,
 		KeySteps: make([]int32, len(r.Credit.KeySteps)), StepAttribution: r.Credit.Attribution,
 		Replays:       int32(r.Credit.Replays + r.Credit.CacheHits),
-		ErrorMessages: r.ErrorMessages, ErrorSteps: r.ErrorSteps, ErrorPatterns: []int32{},
+		ErrorMessages: r.ErrorMessages, ErrorSteps: r.ErrorSteps,
 		FailureModes: r.FailureModes, Abstractable: r.Abstractable, TrainingExamples: r.TrainingExamples}
 	for i, k := range r.Credit.KeySteps {
 		row.KeySteps[i] = int32(k)
