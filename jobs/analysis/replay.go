@@ -271,6 +271,34 @@ func (r *CodeReplayer) runAll(ctx context.Context, programs []string, taskInput 
 	return out, nil
 }
 
+// behaviorSummary lists the distinct non-"ok" example results of a code
+// replay (the exception or limit that stopped the program: Timeout,
+// MemoryError, PermissionError, ...), for messages.
+func behaviorSummary(b string) string {
+	if b == "" {
+		return ""
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range strings.Split(b, "\x1f") {
+		if strings.HasPrefix(r, "wrong:") {
+			r = "wrong answer"
+		}
+		if r == "ok" || seen[r] {
+			continue
+		}
+		seen[r] = true
+		out = append(out, r)
+		if len(out) == 4 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, ", ") + ")"
+}
+
 func cacheKey(program, exHash string) string { return hashOf([]byte(program)) + ":" + exHash }
 
 func hashOf(b []byte) string {
@@ -292,7 +320,7 @@ func counterfactual(ctx context.Context, t *columnar.Trajectory, r Replayer, bud
 		return Credit{}, err
 	}
 	if (base.Score == 1) != t.Outcome.Success {
-		return Credit{}, fmt.Errorf("%w: the replay scores %.2f where the trajectory recorded success=%v", ErrNotReplayable, base.Score, t.Outcome.Success)
+		return Credit{}, fmt.Errorf("%w: the replay scores %.2f%s where the trajectory recorded success=%v", ErrNotReplayable, base.Score, behaviorSummary(base.Behavior), t.Outcome.Success)
 	}
 	c := Credit{Method: Counterfactual, Requested: Counterfactual, Attribution: make([]float64, len(t.Steps)), Replays: st.Replays, CacheHits: st.CacheHits}
 	unknown := 0
