@@ -195,3 +195,28 @@ func TestTestCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestMatcher(t *testing.T) {
+	m := newMatcher(true, "command not found", "permission denied", "formaterror", "format error", "err")
+	tests := []struct {
+		s    string
+		want int
+	}{
+		{"bash: foo: Command Not Found", 11},
+		{"all good", -1},
+		{"PERMISSION DENIED here", 0},
+		{"a FormatError b", 8}, // "err" ends first
+		{"xxerr", 2},
+		{"", -1},
+		{"commandnot found", -1},
+	}
+	for _, tc := range tests {
+		if got := m.index(tc.s); got != tc.want {
+			t.Errorf("index(%q) = %d, want %d", tc.s, got, tc.want)
+		}
+	}
+	cs := newMatcher(false, "SyntaxError", "E999")
+	if cs.index("syntaxerror") != -1 || cs.index("x SyntaxError") != 2 || cs.index("E999 x") != 0 {
+		t.Error("case-sensitive matcher")
+	}
+}

@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,11 +52,29 @@ func DetectFailureModes(t *columnar.Trajectory) []FailureMode {
 }
 
 func normAction(s columnar.Step) string {
-	a := strings.Join(strings.Fields(s.Action), " ")
+	a := normSpace(s.Action)
 	if a == "" && s.Code != "" {
-		a = strings.Join(strings.Fields(s.Code), " ")
+		a = normSpace(s.Code)
 	}
 	return a
+}
+
+// normSpace collapses runs of white space into one space, allocating only
+// when there is something to collapse.
+func normSpace(s string) string {
+	clean := len(s) == 0 || (s[0] != ' ' && s[len(s)-1] != ' ')
+	for i := 0; clean && i < len(s); i++ {
+		switch s[i] {
+		case '\n', '\t', '\r', '\v', '\f':
+			clean = false
+		case ' ':
+			clean = i+1 >= len(s) || s[i+1] != ' '
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func excerpt(s string) string {
@@ -131,39 +148,22 @@ func detectLoop(t *columnar.Trajectory) *FailureMode {
 // undefined name, say) is not one. Matched case-sensitively.
 var syntaxErrors = []string{"SyntaxError", "IndentationError", "TabError", "E999", "invalid syntax", "unexpected indent", "unindent does not match"}
 
-// findSyntaxError is findAny(s, syntaxErrors), after a cheaper test
-// that every phrase passes.
-func findSyntaxError(s string) int {
-	if !strings.Contains(s, "Error") && !strings.Contains(s, "E999") && !strings.Contains(s, "syntax") && !strings.Contains(s, "indent") {
-		return -1
-	}
-	return findAny(s, syntaxErrors)
-}
+// findSyntaxError is the position of the first parse-error phrase in s,
+// or -1.
+func findSyntaxError(s string) int { return syntaxMatcher.index(s) }
+
+// The phrase lists compiled once; matchers are read-only after.
+var (
+	syntaxMatcher   = newMatcher(false, syntaxErrors...)
+	toolErrMatcher  = newMatcher(true, toolErrors...)
+	modelErrMatcher = newMatcher(true, modelErrors...)
+)
 
 // toolErrors are the phrases of tool and environment failures, matched
 // in lower case.
 var toolErrors = []string{"command not found", "no such command", "permission denied", "oci runtime", "docker: ", "formaterror",
 	"format error", "malformed tool call", "malformed function call", "did not match the expected format", "internalservererror",
 	"apiconnectionerror", "ratelimiterror", "serviceunavailable", "command timed out", "execution timed out", "exceeded the timeout"}
-
-// findAny is the position of the first of phrases in s, or -1. Literal
-// search: the detectors run on every observation of every trajectory,
-// where regular expressions with alternatives cost several times the
-// rest of the run.
-func findAny(s string, phrases []string) int {
-	at := -1
-	for _, p := range phrases {
-		if i := strings.Index(s, p); i >= 0 && (at < 0 || i < at) {
-			at = i
-		}
-	}
-	return at
-}
-
-// findAnyFold is findAny ignoring case (phrases in lower case).
-func findAnyFold(s string, phrases []string) int {
-	return findAny(strings.ToLower(s), phrases)
-}
 
 func isEdit(s columnar.Step) bool {
 	return s.ActionType == "edit"
@@ -338,14 +338,16 @@ func detectTestRegression(t *columnar.Trajectory) *FailureMode {
 	return &FailureMode{Mode: ModeTestRegression, Steps: steps, Evidence: evidence}
 }
 
-// budgetRE matches the exit statuses of runs stopped by a limit.
-// (mini-swe-agent's "Timeout" is the model client's exception, a tool
-// error, not a budget.)
-var budgetRE = regexp.MustCompile(`(?i)(exit_cost|exit_context|exit_total_execution_time|context.?window|cost limit|limitsexceeded|limits? exceeded|max(imum)? (steps|iterations|tokens)|step limit|token limit)`)
+// budgetStatuses are the exit statuses (in lower case) of runs stopped
+// by a limit. (mini-swe-agent's "Timeout" is the model client's
+// exception, a tool error, not a budget.)
+var budgetStatuses = newMatcher(true, "exit_cost", "exit_context", "exit_total_execution_time", "context window", "context_window",
+	"context length", "cost limit", "limitsexceeded", "limits exceeded", "limit exceeded", "max steps", "maximum steps",
+	"max iterations", "maximum iterations", "max tokens", "maximum tokens", "step limit", "token limit")
 
 func detectBudget(t *columnar.Trajectory) *FailureMode {
 	st := t.Outcome.ExitStatus
-	if st == "" || !budgetRE.MatchString(st) {
+	if st == "" || budgetStatuses.index(st) < 0 {
 		return nil
 	}
 	m := &FailureMode{Mode: ModeBudgetExhausted, Steps: []int32{}, Evidence: "exit status " + strconv.Quote(st)}
@@ -396,16 +398,15 @@ func detectToolError(t *columnar.Trajectory) *FailureMode {
 		case "view", "search", "edit", "submit", "think":
 			continue
 		}
-		if at := findAnyFold(s.Observation, toolErrors); at >= 0 {
+		if at := toolErrMatcher.index(s.Observation); at >= 0 {
 			steps = append(steps, int32(i))
 			if evidence == "" {
-				// ToLower keeps byte offsets for ASCII; clamp for the rest.
-				evidence = "step " + strconv.Itoa(i) + ": " + excerpt(lineAround(s.Observation, min(at, len(s.Observation))))
+				evidence = "step " + strconv.Itoa(i) + ": " + excerpt(lineAround(s.Observation, at))
 			}
 		}
 	}
 	st := t.Outcome.ExitStatus
-	if len(steps) == 0 && (strings.EqualFold(st, "timeout") || findAnyFold(st, modelErrors) >= 0 || findAnyFold(t.Outcome.ErrorInfo, modelErrors) >= 0) {
+	if len(steps) == 0 && (strings.EqualFold(st, "timeout") || modelErrMatcher.index(st) >= 0 || modelErrMatcher.index(t.Outcome.ErrorInfo) >= 0) {
 		evidence = "exit status " + strconv.Quote(st)
 		steps = []int32{}
 	} else if len(steps) == 0 {
