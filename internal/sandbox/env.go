@@ -64,12 +64,12 @@ type Environment struct {
 // environment is a probed machine: Environment plus how to start sandboxes.
 type environment struct {
 	Environment
-	opts      Options
-	pyFlags   []string // -I [-S]
-	bwrap     string
-	libs      []string // library directories on the host
-	libPath   []string // library directories as seen by programs
-	symlinks  [][2]string
+	opts     Options
+	pyFlags  []string // -I [-S]
+	bwrap    string
+	libs     []string // library directories on the host
+	libPath  []string // library directories as seen by programs
+	symlinks [][2]string
 }
 
 // prober probes the machine once per Runner or Pool.
