@@ -362,12 +362,17 @@ func (env *environment) serverCommand(diskBytes int64, oneshot bool, hostWork st
 		}
 		return "0"
 	}
-	zyg := func(work, tmp string, pidns, drop bool, helpers int, nodump bool) []string {
+	var preload []string
+	if !oneshot {
+		preload = env.opts.Preload
+	}
+	zyg := func(work, tmp string, pidns, drop bool, helpers int, nodump bool, libs []string) []string {
 		return append(append([]string{env.Python}, env.pyFlags...), "-c", zygoteSource,
-			"3", work, tmp, b(pidns), b(drop), strconv.Itoa(helpers), b(oneshot), b(nodump))
+			"3", work, tmp, b(pidns), b(drop), strconv.Itoa(helpers), b(oneshot), b(nodump),
+			strings.Join(libs, "\n"), strings.Join(preload, ","))
 	}
 	if env.Mode == ModeNone {
-		return zyg(hostWork, "", false, false, 0, false), nil
+		return zyg(hostWork, "", false, false, 0, false, env.libs), nil
 	}
 	size := strconv.FormatInt(diskBytes, 10)
 	a := []string{env.bwrap,
@@ -430,7 +435,7 @@ func (env *environment) serverCommand(diskBytes int64, oneshot bool, hostWork st
 	if !userns {
 		helpers = 0
 	}
-	a = append(a, zyg("/work", "/tmp", true, !userns, helpers, userns)...)
+	a = append(a, zyg("/work", "/tmp", true, !userns, helpers, userns, env.libPath)...)
 	if env.Mode == ModeUserNSNobody {
 		cred = &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
 	}

@@ -321,6 +321,11 @@ type Options struct {
 	// sys.path, such as an agent's DSL. They must not hold secrets or the
 	// job's data.
 	LibraryDirs []string
+	// Preload are modules a Pool's warm interpreters import when they
+	// start, before any run, so that runs do not pay for them (json, re,
+	// an agent's DSL from LibraryDirs). They run in the fork server, so
+	// they must be trusted code; a Runner ignores them.
+	Preload []string
 	// RequireIsolation makes runs fail with ErrNoIsolation where no
 	// sandbox can be made; when false they run with resource limits only
 	// (Result.Isolation is IsolationNone) and a warning is logged.

@@ -219,8 +219,10 @@ func TestLibraryDirImportable(t *testing.T) {
 	writeFile(t, filepath.Join(lib, "agentdsl", "__init__.py"), "def double(x):\n    return 2 * x\n")
 	for _, c := range testConfigs(t) {
 		c.opts.LibraryDirs = []string{lib}
+		preload := c.opts
+		preload.Preload = []string{"agentdsl", "json"}
 		code := "import agentdsl, os\nprint(agentdsl.double(21))\ntry:\n    open(agentdsl.__file__, 'a')\nexcept OSError as e:\n    print('read-only', e.errno in (13, 30))\n"
-		for ename, ex := range map[string]Executor{"cold": NewRunner(c.opts), "warm": NewPool(c.opts, 1)} {
+		for ename, ex := range map[string]Executor{"cold": NewRunner(c.opts), "warm": NewPool(c.opts, 1), "warm-preload": NewPool(preload, 1)} {
 			t.Run(c.name+"/"+ename, func(t *testing.T) {
 				if p, ok := ex.(*Pool); ok {
 					defer p.Close()
@@ -257,6 +259,27 @@ func TestWarmRunsAreFresh(t *testing.T) {
 		if want := "['main.py'] [] [1] 3\n[]\n"; res.Stdout != want {
 			t.Errorf("%s: second run saw %q (stderr %q), want %q", c.name, res.Stdout, res.Stderr, want)
 		}
+	}
+}
+
+// TestWarmRandomness checks that forked children do not share the random
+// state of their fork server, even with random preloaded.
+func TestWarmRandomness(t *testing.T) {
+	o := DefaultOptions()
+	o.Preload = []string{"random"}
+	p := NewPool(o, 1)
+	defer p.Close()
+	seen := map[string]bool{}
+	for range 4 {
+		res, err := p.Run(context.Background(), Program{Code: "import random, os\nprint(random.random(), os.urandom(8).hex(), hash('x'))\n"})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("%v %+v", err, res)
+		}
+		f := strings.Fields(res.Stdout)
+		if seen[f[0]] || seen[f[1]] {
+			t.Errorf("a run repeated another's random numbers: %q", res.Stdout)
+		}
+		seen[f[0]], seen[f[1]] = true, true
 	}
 }
 

@@ -42,7 +42,8 @@ type server struct {
 	broken   bool // must not be used again
 }
 
-// startServer starts a sandbox and waits until its zygote is ready.
+// startServer starts a sandbox and waits until its zygote is ready. A
+// oneshot sandbox serves one run; others import Options.Preload first.
 func startServer(ctx context.Context, env *environment, diskBytes int64, oneshot bool) (*server, error) {
 	s := &server{env: env, oneshot: oneshot, diag: &cappedBuffer{limit: maxDiag},
 		msgs: make(chan []string, 16), exited: make(chan struct{})}
@@ -217,7 +218,7 @@ func (p *runPipes) closeAll() {
 
 // encodeRequest writes the fields the child reads: each as its decimal
 // length, a newline and its bytes.
-func encodeRequest(p Program, uid int, lim Limits, libs []string) []byte {
+func encodeRequest(p Program, uid int, lim Limits) []byte {
 	var b bytes.Buffer
 	field := func(s string) {
 		b.WriteString(strconv.Itoa(len(s)))
@@ -233,22 +234,10 @@ func encodeRequest(p Program, uid int, lim Limits, libs []string) []byte {
 	num(lim.MaxFileBytes)
 	num(int64(lim.MaxOpenFiles))
 	num(int64(lim.MaxProcs))
-	num(int64(len(libs)))
-	for _, l := range libs {
-		field(l)
-	}
 	for _, a := range p.Args {
 		field(a)
 	}
 	return b.Bytes()
-}
-
-// programLibPath is what runs put first on sys.path.
-func (env *environment) programLibPath() []string {
-	if env.Mode == ModeNone {
-		return env.libs
-	}
-	return env.libPath
 }
 
 // exitReport is the zygote's account of a run.
@@ -321,7 +310,7 @@ func (s *server) run(ctx context.Context, p Program, lim Limits) (Result, error)
 	for _, c := range []struct {
 		data []byte
 		dst  *os.File
-	}{{encodeRequest(p, uid, lim, s.env.programLibPath()), pipes.reqW}, {p.Stdin, pipes.inW}} {
+	}{{encodeRequest(p, uid, lim), pipes.reqW}, {p.Stdin, pipes.inW}} {
 		writers.Go(func() {
 			_, _ = c.dst.Write(c.data)
 			c.dst.Close()

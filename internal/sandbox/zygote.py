@@ -14,7 +14,8 @@
 #                 "kill <id>"
 # When the socket closes, the zygote kills what is left and exits.
 #
-# argv: sock-fd work-dir tmp-dir pidns(0/1) drop-uid(0/1) helpers oneshot(0/1) nodump(0/1)
+# argv: sock-fd work-dir tmp-dir pidns(0/1) drop-uid(0/1) helpers oneshot(0/1)
+#       nodump(0/1) library-dirs(newline-separated) preload(comma-separated)
 #
 # Only built-in modules are imported here, so that start-up stays cheap and
 # the children start from an interpreter close to a fresh one.
@@ -28,6 +29,8 @@ DROP = sys.argv[5] == "1"
 HELPERS = int(sys.argv[6])
 ONESHOT = sys.argv[7] == "1"
 NODUMP = sys.argv[8] == "1"
+LIBS = [d for d in sys.argv[9].split("\n") if d]
+PRELOAD = [m for m in sys.argv[10].split(",") if m]
 NFDS = 5
 
 sock = _socket.socket(fileno=SOCK_FD)
@@ -208,9 +211,8 @@ def child(fds):
     sock.detach()
     f = read_request(req_fd)
     code = f[0]
-    uid, gid, mem, cpu, fsize, nofile, nproc, nlib = (int(x) for x in f[1:9])
-    libs = [x.decode() for x in f[9:9 + nlib]]
-    args = [x.decode("utf-8", "surrogateescape") for x in f[9 + nlib:]]
+    uid, gid, mem, cpu, fsize, nofile, nproc = (int(x) for x in f[1:8])
+    args = [x.decode("utf-8", "surrogateescape") for x in f[8:]]
     os.setsid()
     os.dup2(in_fd, 0)
     os.dup2(out_fd, 1)
@@ -240,7 +242,6 @@ def child(fds):
     if nproc > 0:
         lim(resource.RLIMIT_NPROC, (nproc + HELPERS, nproc + HELPERS))
     sys.argv = ["main.py"] + args
-    sys.path[0:0] = libs
     os._exit(execute(code))
 
 
@@ -362,6 +363,11 @@ def report(e):
 def main():
     if NODUMP:
         set_nodump()
+    # The library directories come first on sys.path, as PYTHONPATH would
+    # put them; only now, after the zygote's own imports.
+    sys.path[0:0] = LIBS
+    for m in PRELOAD:
+        __import__(m)
     send("ready", os.getpid(), os.getuid())
     while True:
         words, fds = recv()
