@@ -225,8 +225,8 @@ for p in os.listdir('/proc'):
 			},
 		},
 		{
-			name: "writing outside the working directory",
-			code: "import os\nfor p in ('/evil', '/usr/lib/evil', '/etc/evil', '/dev/evil'):\n    try:\n        open(p, 'w')\n        print('wrote', p)\n    except OSError as e:\n        print(e.errno in (13, 30))\n",
+			name:  "writing outside the working directory",
+			code:  "import os\nfor p in ('/evil', '/usr/lib/evil', '/etc/evil', '/dev/evil'):\n    try:\n        open(p, 'w')\n        print('wrote', p)\n    except OSError as e:\n        print(e.errno in (13, 30))\n",
 			want:  LimitNone,
 			check: wantOut("True\nTrue\nTrue\nTrue\n"),
 		},
