@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // attack is a hostile program and how the sandbox must stop it.
@@ -78,7 +81,7 @@ func attacks(s hostSecrets, env Environment) []attack {
 		forkBomb.limits = Limits{Timeout: time.Second}
 		forkBomb.check = nil
 	}
-	return []attack{
+	all := []attack{
 		{
 			name:   "infinite loop (CPU time)",
 			code:   "while True:\n    pass\n",
@@ -253,11 +256,31 @@ for p in os.listdir('/proc'):
 			},
 		},
 		{
+			name: "kernel attack surface: user namespaces, keyrings, io_uring, ptrace",
+			code: fmt.Sprintf(`import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+for name, call in [
+    ('unshare', lambda: libc.unshare(0x10000000)),
+    ('keyctl', lambda: libc.syscall(%d, 0, -3, 0)),
+    ('io_uring_setup', lambda: libc.syscall(%d, 8, ctypes.create_string_buffer(120))),
+    ('ptrace', lambda: libc.ptrace(0, 0, 0, 0)),
+]:
+    print(name, call(), ctypes.get_errno())
+`, unix.SYS_KEYCTL, unix.SYS_IO_URING_SETUP),
+			want:  LimitNone,
+			check: wantOut("unshare -1 1\nkeyctl -1 1\nio_uring_setup -1 1\nptrace -1 1\n"),
+		},
+		{
 			name: "killing everything it can",
 			code: "import os, signal\nos.kill(-1, signal.SIGKILL)\nos.kill(os.getpid(), signal.SIGKILL)\n",
 			want: LimitSignal,
 		},
 	}
+	if !env.Seccomp {
+		// no filter for this architecture
+		all = slices.DeleteFunc(all, func(a attack) bool { return strings.HasPrefix(a.name, "kernel attack surface") })
+	}
+	return all
 }
 
 func checkLen(t *testing.T, s string, n int) {

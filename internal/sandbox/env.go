@@ -53,6 +53,9 @@ type Environment struct {
 	ProcessLimit bool
 	// Python is the real interpreter, symbolic links resolved.
 	Python string
+	// Seccomp is true when the system-call filter is installed (see
+	// seccomp.go).
+	Seccomp bool
 	// Binds are the host paths mounted read-only in the sandbox, at the
 	// same paths, but for the library directories, which are last and
 	// mounted at /sandbox/lib/0, /sandbox/lib/1...
@@ -69,6 +72,7 @@ type environment struct {
 	bwrap    string
 	libs     []string // library directories on the host
 	libPath  []string // library directories as seen by programs
+	seccomp  []byte   // the filter given to bubblewrap; nil for none
 	symlinks [][2]string
 }
 
@@ -269,8 +273,13 @@ func (env *environment) computeBinds(sysPath []string) error {
 	for _, p := range sysPath {
 		add(p)
 	}
-	for _, d := range elfLibDirs(env.Python) {
+	dirs, machine := elfLibDirs(env.Python)
+	for _, d := range dirs {
 		add(d)
+	}
+	if machine == filterMachine {
+		env.seccomp = seccompFilter()
+		env.Seccomp = env.seccomp != nil
 	}
 	for _, d := range systemLibDirs {
 		fi, err := os.Lstat(d)
@@ -324,11 +333,11 @@ func within(p, dir string) bool {
 
 // elfLibDirs returns the directories holding the shared libraries exe
 // needs that are not in the system directories: its RUNPATH or RPATH, and
-// /usr/local/lib when a library is found there.
-func elfLibDirs(exe string) []string {
+// /usr/local/lib when a library is found there; and exe's machine.
+func elfLibDirs(exe string) ([]string, elf.Machine) {
 	f, err := elf.Open(exe)
 	if err != nil {
-		return nil
+		return nil, elf.EM_NONE
 	}
 	defer f.Close()
 	var dirs []string
@@ -349,7 +358,7 @@ func elfLibDirs(exe string) []string {
 			}
 		}
 	}
-	return dirs
+	return dirs, f.Machine
 }
 
 // serverCommand returns the command that starts a sandbox with its zygote
@@ -429,8 +438,11 @@ func (env *environment) serverCommand(diskBytes int64, oneshot bool, hostWork st
 		"--perms", "1777", "--size", size, "--tmpfs", "/tmp",
 		"--remount-ro", "/",
 		"--chdir", "/work",
-		"--",
 	)
+	if env.seccomp != nil {
+		a = append(a, "--seccomp", "4") // the second of the server's extra files
+	}
+	a = append(a, "--")
 	helpers := 2 // bubblewrap's init and the zygote share the program's user
 	if !userns {
 		helpers = 0

@@ -80,6 +80,23 @@ func startServer(ctx context.Context, env *environment, diskBytes int64, oneshot
 	cmd.Stdin = bytes.NewReader(nil)
 	cmd.Stdout, cmd.Stderr = s.diag, s.diag
 	cmd.ExtraFiles = []*os.File{theirs}
+	if env.seccomp != nil && env.Mode != ModeNone {
+		r, w, err := os.Pipe()
+		if err != nil {
+			s.conn.Close()
+			s.removeWork()
+			return nil, errorf("pipe: %w", err)
+		}
+		_, err = w.Write(env.seccomp) // far less than a pipe's buffer
+		w.Close()
+		defer r.Close()
+		if err != nil {
+			s.conn.Close()
+			s.removeWork()
+			return nil, errorf("writing the seccomp filter: %w", err)
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, r)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	cmd.WaitDelay = closeGrace
 	if err := cmd.Start(); err != nil {
