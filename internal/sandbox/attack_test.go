@@ -256,7 +256,7 @@ for p in os.listdir('/proc'):
 			},
 		},
 		{
-			name: "kernel attack surface: user namespaces, keyrings, io_uring, ptrace",
+			name: "kernel attack surface: user namespaces, keyrings, io_uring, ptrace, System V IPC",
 			code: fmt.Sprintf(`import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 for name, call in [
@@ -264,11 +264,13 @@ for name, call in [
     ('keyctl', lambda: libc.syscall(%d, 0, -3, 0)),
     ('io_uring_setup', lambda: libc.syscall(%d, 8, ctypes.create_string_buffer(120))),
     ('ptrace', lambda: libc.ptrace(0, 0, 0, 0)),
+    ('shmget', lambda: libc.shmget(0, 1 << 20, 0o1600)),
+    ('mq_open', lambda: libc.syscall(%d, b'q', 0o100, 0o600, None)),
 ]:
     print(name, call(), ctypes.get_errno())
-`, unix.SYS_KEYCTL, unix.SYS_IO_URING_SETUP),
+`, unix.SYS_KEYCTL, unix.SYS_IO_URING_SETUP, unix.SYS_MQ_OPEN),
 			want:  LimitNone,
-			check: wantOut("unshare -1 1\nkeyctl -1 1\nio_uring_setup -1 1\nptrace -1 1\n"),
+			check: wantOut("unshare -1 1\nkeyctl -1 1\nio_uring_setup -1 1\nptrace -1 1\nshmget -1 1\nmq_open -1 1\n"),
 		},
 		{
 			name: "killing everything it can",

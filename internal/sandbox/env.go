@@ -375,9 +375,9 @@ func (env *environment) serverCommand(diskBytes int64, oneshot bool, hostWork st
 	if !oneshot {
 		preload = env.opts.Preload
 	}
-	zyg := func(work, tmp string, pidns, drop bool, helpers int, nodump bool, libs []string) []string {
+	zyg := func(work, scratch string, pidns, drop bool, helpers int, nodump bool, libs []string) []string {
 		return append(append([]string{env.Python}, env.pyFlags...), "-c", zygoteSource,
-			"3", work, tmp, b(pidns), b(drop), strconv.Itoa(helpers), b(oneshot), b(nodump),
+			"3", work, scratch, b(pidns), b(drop), strconv.Itoa(helpers), b(oneshot), b(nodump),
 			strings.Join(libs, "\n"), strings.Join(preload, ","))
 	}
 	if env.Mode == ModeNone {
@@ -447,7 +447,7 @@ func (env *environment) serverCommand(diskBytes int64, oneshot bool, hostWork st
 	if !userns {
 		helpers = 0
 	}
-	a = append(a, zyg("/work", "/tmp", true, !userns, helpers, userns, env.libPath)...)
+	a = append(a, zyg("/work", "/tmp:/dev/shm", true, !userns, helpers, userns, env.libPath)...)
 	if env.Mode == ModeUserNSNobody {
 		cred = &syscall.Credential{Uid: nobody, Gid: nobody, Groups: []uint32{}}
 	}

@@ -94,11 +94,11 @@ func (p *Pool) RunPython(ctx context.Context, code string, stdin []byte) (Result
 // needed; errors are as for Runner.Run. Program.Limits.MaxDiskBytes is
 // ignored: the pool's sandboxes are made with the pool's.
 func (p *Pool) Run(ctx context.Context, prog Program) (Result, error) {
-	start := time.Now()
 	env, err := p.probe.get(ctx, p.opts)
 	if err != nil {
 		return Result{}, err
 	}
+	start := time.Now()
 	var s *server
 	select {
 	case s = <-p.slots:

@@ -24,8 +24,12 @@
 //   - An environment of PATH and LANG only (bubblewrap --clearenv; the job's
 //     environment variables are not passed to bubblewrap either).
 //   - No capabilities, no_new_privs, a new session (no terminal), no network
-//     but a loopback interface of its own (nothing on the host's 127.0.0.1 is
-//     reachable), and every process of the run killed when the run ends.
+//     but a loopback interface of its own (nothing on the host's 127.0.0.1,
+//     nor its abstract Unix sockets, is reachable), and every process of the
+//     run killed when the run ends.
+//   - A seccomp filter (seccomp.go, on amd64 and arm64) refusing new user
+//     namespaces, keyrings, io_uring, bpf, userfaultfd, perf events, ptrace,
+//     System V IPC, POSIX message queues, mounts and the like.
 //   - Resource limits set with setrlimit in the program's process before its
 //     code runs, soft and hard alike so that it cannot raise them:
 //     RLIMIT_CPU (Limits.CPUTime), RLIMIT_AS (MaxMemoryBytes), RLIMIT_FSIZE
@@ -57,11 +61,11 @@
 //     privileges but without a user namespace, and each run's first process
 //     switches to a fresh unprivileged user ID (random, above 2^30), with no
 //     capabilities, before the program runs. The processes of one run are
-//     then the only ones of that user, so RLIMIT_NPROC binds; a program can
-//     make user namespaces of its own where the host allows unprivileged
-//     ones.
+//     then the only ones of that user, so RLIMIT_NPROC binds. Without the
+//     seccomp filter (other architectures) a program could make user
+//     namespaces of its own where the host allows unprivileged ones.
 //   - ModeUserNSRoot: the runner is root and only a user namespace works;
-//     the program is root of the namespace and root on the host, without
+//     the program (user 65534 inside) is root on the host, without
 //     capabilities. RLIMIT_NPROC does not bind: a fork bomb is contained by
 //     the PID namespace and the wall-clock limit only
 //     (Environment.ProcessLimit is false).
@@ -82,8 +86,10 @@
 // __main__ module, sys.argv, exit status, and tracebacks (File "main.py").
 // A Runner starts a sandbox per run (cold); a Pool keeps sandboxes and their
 // warm interpreter between runs (warm), forking a fresh, limited child per
-// run and emptying /work and /tmp afterwards; a sandbox that dies or cannot
-// be cleaned is replaced. Both return the same Result.
+// run and emptying /work, /tmp and /dev/shm afterwards; a sandbox that dies
+// or cannot be cleaned is replaced. Both return the same Result. What warm
+// runs share is the fork server's: its imported modules (a few built-in
+// ones and Options.Preload) and its string hash seed.
 //
 // # What a Result says
 //
@@ -382,11 +388,11 @@ func (r *Runner) RunPython(ctx context.Context, code string, stdin []byte) (Resu
 // (no interpreter, no isolation) or was cancelled through ctx, in which
 // case the partial Result is returned too.
 func (r *Runner) Run(ctx context.Context, p Program) (Result, error) {
-	start := time.Now()
 	env, err := r.probe.get(ctx, r.opts)
 	if err != nil {
 		return Result{}, err
 	}
+	start := time.Now()
 	lim := p.Limits.over(r.opts.Limits).withDefaults()
 	s, err := startServer(ctx, env, lim.MaxDiskBytes, true)
 	if err != nil {

@@ -245,18 +245,18 @@ func TestWarmRunsAreFresh(t *testing.T) {
 	for _, c := range testConfigs(t) {
 		p := NewPool(c.opts, 1)
 		defer p.Close()
-		first := "import os, sys, time\nopen('left.txt', 'w').write('x')\nopen('/tmp/left.txt', 'w').write('x')\nos.mkdir('d')\nopen('d/f', 'w').write('x')\nos.chmod('d', 0)\nsys.modules['json'] = 'poisoned'\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(2)\n    open('/tmp/late.txt', 'w').write('x')\n    os._exit(0)\nprint('done')\n"
+		first := "import os, sys, time\nopen('left.txt', 'w').write('x')\nopen('/tmp/left.txt', 'w').write('x')\nopen('/dev/shm/left', 'w').write('x')\nos.mkdir('d')\nopen('d/f', 'w').write('x')\nos.chmod('d', 0)\nsys.modules['json'] = 'poisoned'\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(2)\n    open('/tmp/late.txt', 'w').write('x')\n    os._exit(0)\nprint('done')\n"
 		res, err := p.Run(context.Background(), Program{Code: first})
 		if err != nil || res.Stdout != "done\n" {
 			t.Fatalf("%s: first run: %v %+v", c.name, err, res)
 		}
-		second := "import os, json, time\nprocs = [p for p in os.listdir('/proc') if p.isdigit()]\nprint(sorted(os.listdir('.')), sorted(os.listdir('/tmp')), json.dumps([1]), len(procs))\ntime.sleep(2.5)\nprint(sorted(os.listdir('/tmp')))\n"
+		second := "import os, json, time\nprocs = [p for p in os.listdir('/proc') if p.isdigit()]\nprint(sorted(os.listdir('.')), sorted(os.listdir('/tmp')), os.listdir('/dev/shm'), json.dumps([1]), len(procs))\ntime.sleep(2.5)\nprint(sorted(os.listdir('/tmp')))\n"
 		res, err = p.Run(context.Background(), Program{Code: second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// bubblewrap's init, the zygote and this program
-		if want := "['main.py'] [] [1] 3\n[]\n"; res.Stdout != want {
+		if want := "['main.py'] [] [] [1] 3\n[]\n"; res.Stdout != want {
 			t.Errorf("%s: second run saw %q (stderr %q), want %q", c.name, res.Stdout, res.Stderr, want)
 		}
 	}

@@ -19,6 +19,9 @@ import (
 //     per namespace;
 //   - io_uring, bpf, userfaultfd, perf_event_open, ptrace and
 //     process_vm_readv/writev;
+//   - System V IPC and POSIX message queues, whose objects outlive the
+//     processes that made them (a warm sandbox's later runs would see them)
+//     and whose memory no resource limit bounds;
 //   - mounting, module loading, kexec, swap, reboot, acct, syslog, quotactl,
 //     setns and file handles, which need capabilities a program has not got
 //     anyway.
@@ -40,6 +43,11 @@ var deniedSyscalls = []uint32{
 	unix.SYS_KEXEC_LOAD, unix.SYS_KEXEC_FILE_LOAD,
 	unix.SYS_SWAPON, unix.SYS_SWAPOFF, unix.SYS_REBOOT, unix.SYS_ACCT,
 	unix.SYS_SYSLOG, unix.SYS_QUOTACTL, unix.SYS_VHANGUP,
+	unix.SYS_SHMGET, unix.SYS_SHMAT, unix.SYS_SHMDT, unix.SYS_SHMCTL,
+	unix.SYS_MSGGET, unix.SYS_MSGSND, unix.SYS_MSGRCV, unix.SYS_MSGCTL,
+	unix.SYS_SEMGET, unix.SYS_SEMOP, unix.SYS_SEMCTL, unix.SYS_SEMTIMEDOP,
+	unix.SYS_MQ_OPEN, unix.SYS_MQ_UNLINK, unix.SYS_MQ_TIMEDSEND, unix.SYS_MQ_TIMEDRECEIVE,
+	unix.SYS_MQ_NOTIFY, unix.SYS_MQ_GETSETATTR,
 }
 
 // Classic BPF opcodes.

@@ -39,7 +39,8 @@ type server struct {
 	hostWork string
 	oneshot  bool
 	nextID   int
-	broken   bool // must not be used again
+	retired  bool // takes no more runs (it exits by itself or when told)
+	broken   bool // must be killed
 }
 
 // startServer starts a sandbox and waits until its zygote is ready. A
@@ -158,7 +159,7 @@ func (s *server) diagnostics() string {
 
 // kill kills the sandbox and everything in it, and waits for it.
 func (s *server) kill() {
-	s.broken = true
+	s.broken, s.retired = true, true
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		_ = s.cmd.Process.Kill()
@@ -177,7 +178,7 @@ func (s *server) close() {
 		s.kill()
 		return
 	}
-	s.broken = true
+	s.retired = true
 	s.conn.Close()
 	select {
 	case <-s.exited:
@@ -199,7 +200,7 @@ func (s *server) dead() bool {
 	case <-s.exited:
 		return true
 	default:
-		return s.broken
+		return s.retired
 	}
 }
 
@@ -379,7 +380,7 @@ wait:
 		// it) or did not answer: nothing of the sandbox survives this.
 		s.kill()
 	} else if !report.clean || s.oneshot {
-		s.broken = true
+		s.retired = true // the zygote exits after its report
 	}
 
 	drained := make(chan struct{})

@@ -14,7 +14,7 @@
 #                 "kill <id>"
 # When the socket closes, the zygote kills what is left and exits.
 #
-# argv: sock-fd work-dir tmp-dir pidns(0/1) drop-uid(0/1) helpers oneshot(0/1)
+# argv: sock-fd work-dir scratch-dirs(colon-separated) pidns(0/1) drop-uid(0/1) helpers oneshot(0/1)
 #       nodump(0/1) library-dirs(newline-separated) preload(comma-separated)
 #
 # Only built-in modules are imported here, so that start-up stays cheap and
@@ -23,7 +23,7 @@ import os, sys, errno, signal, select, resource, _socket
 
 SOCK_FD = int(sys.argv[1])
 WORK = sys.argv[2]
-TMP = sys.argv[3]
+SCRATCH = [d for d in sys.argv[3].split(":") if d]
 PIDNS = sys.argv[4] == "1"
 DROP = sys.argv[5] == "1"
 HELPERS = int(sys.argv[6])
@@ -182,7 +182,7 @@ def run(rid, fds):
     if gone is None or gone:
         gone = kill_all(pid, reap)
     st, ru = status[0]
-    ok = gone and (ONESHOT or (clean(WORK) and clean(TMP)))
+    ok = gone and (ONESHOT or all(clean(d) for d in [WORK] + SCRATCH))
     send("exit", rid, st, int(ru.ru_utime * 1e6), int(ru.ru_stime * 1e6), ru.ru_maxrss, 1 if ok else 0)
     if not ok:
         os._exit(3)
