@@ -51,7 +51,8 @@ type Environment struct {
 	Mode Mode
 	// ProcessLimit is true when RLIMIT_NPROC binds the program.
 	ProcessLimit bool
-	// Python is the real interpreter, symbolic links resolved.
+	// Python is the interpreter run: the real executable, symbolic links
+	// resolved, or in a virtual environment the environment's python.
 	Python string
 	// Seccomp is true when the system-call filter is installed (see
 	// seccomp.go).
@@ -73,6 +74,7 @@ type environment struct {
 	libs     []string // library directories on the host
 	libPath  []string // library directories as seen by programs
 	seccomp  []byte   // the filter given to bubblewrap; nil for none
+	real     string   // the interpreter's executable, symbolic links resolved
 	symlinks [][2]string
 }
 
@@ -211,10 +213,11 @@ func (env *environment) selfTest(ctx context.Context) error {
 
 // probeScript prints what the sandbox must hold for the interpreter.
 const probeScript = `import sys
-sys.stdout.write(sys.executable + "\0" + "\0".join(sys.path))`
+sys.stdout.write("\0".join([sys.executable, sys.prefix, sys.base_prefix] + sys.path))`
 
 // resolvePython finds the real interpreter behind name by running it once,
-// and returns its sys.path.
+// and returns the directories the sandbox must hold for it: its sys.path
+// and, in a virtual environment, the environment.
 func resolvePython(ctx context.Context, env *environment, name string) ([]string, error) {
 	if name == "" {
 		name = "python3"
@@ -235,7 +238,10 @@ func resolvePython(ctx context.Context, env *environment, name string) ([]string
 		return nil, errorf("probing python interpreter %q: %w", path, err)
 	}
 	parts := strings.Split(string(out), "\x00")
-	exe := parts[0]
+	if len(parts) < 3 {
+		return nil, errorf("probing python interpreter %q: unexpected output %q", path, out)
+	}
+	exe, prefix, basePrefix := parts[0], parts[1], parts[2]
 	if exe == "" || !filepath.IsAbs(exe) {
 		exe = path
 	}
@@ -246,8 +252,19 @@ func resolvePython(ctx context.Context, env *environment, name string) ([]string
 	if real, err = filepath.Abs(real); err != nil {
 		return nil, errorf("resolving python interpreter %q: %w", exe, err)
 	}
-	env.Python = real
-	return parts[1:], nil
+	env.Python, env.real = real, real
+	dirs := parts[3:]
+	if prefix != basePrefix {
+		// A virtual environment: its python is a symbolic link that must
+		// stay one, for Python to find pyvenv.cfg beside it.
+		dir, err := filepath.EvalSymlinks(filepath.Dir(exe))
+		if err != nil {
+			return nil, errorf("resolving python interpreter %q: %w", exe, err)
+		}
+		env.Python = filepath.Join(dir, filepath.Base(exe))
+		dirs = append(dirs, prefix)
+	}
+	return dirs, nil
 }
 
 // systemLibDirs are bound (directories) or recreated (symbolic links, as
@@ -269,11 +286,11 @@ func (env *environment) computeBinds(sysPath []string) error {
 		}
 		srcs = append(srcs, filepath.Clean(real))
 	}
-	add(env.Python)
+	add(env.real)
 	for _, p := range sysPath {
 		add(p)
 	}
-	dirs, machine := elfLibDirs(env.Python)
+	dirs, machine := elfLibDirs(env.real)
 	for _, d := range dirs {
 		add(d)
 	}
@@ -313,6 +330,27 @@ func (env *environment) computeBinds(sysPath []string) error {
 		}
 	}
 	env.Binds = binds
+	// The symbolic links from the python run to the real executable (a
+	// virtual environment's python to its base interpreter's) that are not
+	// in a bound directory.
+	p := env.Python
+	for range 40 {
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			break
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			break
+		}
+		if !slices.ContainsFunc(binds, func(b string) bool { return within(p, b) }) {
+			env.symlinks = append(env.symlinks, [2]string{target, p})
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = filepath.Clean(target)
+	}
 	for i, l := range env.libs {
 		env.Binds = append(env.Binds, l)
 		env.libPath = append(env.libPath, libMount(i))
@@ -406,7 +444,11 @@ func (env *environment) serverCommand(diskBytes int64, oneshot bool, hostWork st
 	// would otherwise create them 0700 when run as root).
 	var dirs []string
 	sysBinds := env.Binds[:len(env.Binds)-len(env.libs)]
-	for _, p := range append(slices.Clone(sysBinds), env.libPath...) {
+	made := slices.Clone(sysBinds)
+	for _, l := range env.symlinks {
+		made = append(made, l[1])
+	}
+	for _, p := range append(made, env.libPath...) {
 		for d := filepath.Dir(p); d != "/"; d = filepath.Dir(d) {
 			dirs = append(dirs, d)
 		}

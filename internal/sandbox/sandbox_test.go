@@ -3,8 +3,11 @@ package sandbox
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -426,5 +429,81 @@ func TestCappedBuffer(t *testing.T) {
 				t.Errorf("got %q truncated %v, want %q %v", b.String(), b.isTruncated(), tt.want, tt.truncated)
 			}
 		})
+	}
+}
+
+// TestVirtualEnvironment runs programs with a virtual environment's python:
+// its site-packages are importable and sys.prefix is the environment.
+func TestVirtualEnvironment(t *testing.T) {
+	base, err := NewRunner(DefaultOptions()).Environment(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not under /tmp, which the sandbox's own /tmp hides.
+	dir, err := os.MkdirTemp("/var/tmp", "atlas-sandbox-venv-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	venv := filepath.Join(dir, "venv")
+	// Through a symbolic link to the interpreter, as `python3 -m venv`
+	// would make it, so that the sandbox must recreate the chain.
+	link := filepath.Join(dir, "python3")
+	if err := os.Symlink(base.Python, link); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(link, "-m", "venv", "--without-pip", venv).CombinedOutput(); err != nil {
+		t.Fatalf("making a virtual environment: %v\n%s", err, out)
+	}
+	site, err := filepath.Glob(filepath.Join(venv, "lib", "python3*", "site-packages"))
+	if err != nil || len(site) != 1 {
+		t.Fatalf("site-packages of %s: %v %v", venv, site, err)
+	}
+	writeFile(t, filepath.Join(site[0], "venvpkg.py"), "WHERE = 'venv'\n")
+	o := DefaultOptions()
+	o.Python = filepath.Join(venv, "bin", "python")
+	r := NewRunner(o)
+	env, err := r.Environment(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mode %s python %s binds %v", env.Mode, env.Python, env.Binds)
+	res, err := r.Run(context.Background(), Program{Code: "import sys, venvpkg\nprint(venvpkg.WHERE, sys.prefix != sys.base_prefix)\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stdout != "venv True\n" {
+		t.Errorf("exit %d stdout %q stderr %q", res.ExitCode, res.Stdout, res.Stderr)
+	}
+}
+
+func TestPoolConcurrent(t *testing.T) {
+	o := DefaultOptions()
+	o.Limits = testLimits()
+	p := NewPool(o, 2)
+	defer p.Close()
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			res, err := p.Run(context.Background(), Program{Code: "import sys\nprint(int(sys.argv[1]) * 2)\n", Args: []string{strconv.Itoa(i)}})
+			if err == nil && res.Stdout != strconv.Itoa(2*i)+"\n" {
+				err = fmt.Errorf("run %d printed %q (stderr %q)", i, res.Stdout, res.Stderr)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(context.Background(), Program{Code: "pass\n"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("run after Close: %v, want ErrClosed", err)
 	}
 }
