@@ -46,6 +46,7 @@ test: tools check
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./columnar/
+	$(GO) test -run '^$$' -bench BenchmarkReplay -benchtime 50x ./internal/sandbox/
 
 clean:
 	rm -rf bin out
