@@ -169,6 +169,7 @@ func probe(ctx context.Context, opts Options) (*environment, error) {
 		env.ProcessLimit = m != ModeUserNSRoot
 		err := env.selfTest(ctx)
 		if err == nil {
+			log.Debug("sandbox: isolation", "mode", m, "python", env.Python, "binds", env.Binds, "seccomp", env.Seccomp)
 			if m == ModeUserNSRoot {
 				log.Warn("sandbox: RLIMIT_NPROC does not bind in this mode (program is root on the host); fork bombs are contained by the PID namespace and the timeout only", "mode", m)
 			}

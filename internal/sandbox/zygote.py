@@ -209,16 +209,18 @@ def read_request(fd):
 def child(fds):
     req_fd, in_fd, out_fd, err_fd, st_fd = fds
     sock.detach()
-    f = read_request(req_fd)
-    code = f[0]
-    uid, gid, mem, cpu, fsize, nofile, nproc = (int(x) for x in f[1:8])
-    args = [x.decode("utf-8", "surrogateescape") for x in f[8:]]
     os.setsid()
+    # The received descriptors are above 3 (0-2 and the socket, 3, were
+    # open when they arrived), so these do not clobber each other.
     os.dup2(in_fd, 0)
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
     os.dup2(st_fd, 3, inheritable=False)
+    f = read_request(req_fd)
     os.closerange(4, 1 << 16)
+    code = f[0]
+    uid, gid, mem, cpu, fsize, nofile, nproc = (int(x) for x in f[1:8])
+    args = [x.decode("utf-8", "surrogateescape") for x in f[8:]]
     if DROP:
         os.setgroups([])
         os.setresgid(gid, gid, gid)
@@ -227,20 +229,30 @@ def child(fds):
             raise OSError("privileges not dropped")
     os.chdir(WORK)
     fd = os.open("main.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.write(fd, code)
+    view = memoryview(code)
+    while view:
+        view = view[os.write(fd, view):]
     os.close(fd)
-    lim = resource.setrlimit
-    lim(resource.RLIMIT_CORE, (0, 0))
+
+    def lim(r, soft, hard):
+        # Never above the hard limit the sandbox was given: raising it
+        # needs a privilege the child has not got.
+        cur = resource.getrlimit(r)[1]
+        if cur != resource.RLIM_INFINITY:
+            soft, hard = min(soft, cur), min(hard, cur)
+        resource.setrlimit(r, (soft, hard))
+
+    lim(resource.RLIMIT_CORE, 0, 0)
     if cpu > 0:
-        lim(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        lim(resource.RLIMIT_CPU, cpu, cpu + 1)
     if mem > 0:
-        lim(resource.RLIMIT_AS, (mem, mem))
+        lim(resource.RLIMIT_AS, mem, mem)
     if fsize > 0:
-        lim(resource.RLIMIT_FSIZE, (fsize, fsize))
+        lim(resource.RLIMIT_FSIZE, fsize, fsize)
     if nofile > 0:
-        lim(resource.RLIMIT_NOFILE, (nofile, nofile))
+        lim(resource.RLIMIT_NOFILE, nofile, nofile)
     if nproc > 0:
-        lim(resource.RLIMIT_NPROC, (nproc + HELPERS, nproc + HELPERS))
+        lim(resource.RLIMIT_NPROC, nproc + HELPERS, nproc + HELPERS)
     sys.argv = ["main.py"] + args
     os._exit(execute(code))
 
