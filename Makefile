@@ -1,12 +1,13 @@
 # atlas-learn: build, run and test. `make test` installs what the tests need
-# (a versitygw S3 server, cached outside the checkout) and runs them all.
+# (bubblewrap for the Python sandbox, with apt-get where it is missing, and a
+# versitygw S3 server, cached outside the checkout) and runs them all.
 
 GO            ?= go
 VERSITYGW_VERSION := v1.8.0
 TOOLS_DIR     ?= $(HOME)/.cache/atlas-learn/tools
 VERSITYGW     := $(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw
 
-.PHONY: build run test check tools bench clean
+.PHONY: build run test check tools bwrap bench clean
 
 build:
 	$(GO) build -o bin/atlas-learn ./cmd/atlas-learn
@@ -15,8 +16,21 @@ build:
 run:
 	$(GO) run ./cmd/atlas-learn run
 
-# The real S3-compatible server for the integration tests, built once.
-tools: $(VERSITYGW)
+# What the tests need: bubblewrap (internal/sandbox runs untrusted Python in
+# it; its tests fail without it) and the real S3-compatible server for the
+# integration tests, built once.
+tools: bwrap $(VERSITYGW)
+
+# bubblewrap from the distribution (Debian package bubblewrap), installed
+# only when bwrap is missing; as root, or through sudo otherwise.
+bwrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		echo "installing bubblewrap (apt-get install bubblewrap)"; \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+		command -v apt-get >/dev/null 2>&1 || { echo "bwrap is missing and there is no apt-get: install bubblewrap" >&2; exit 1; }; \
+		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y bubblewrap || { echo "cannot install bubblewrap: the sandbox tests need it" >&2; exit 1; }; \
+		command -v bwrap >/dev/null 2>&1 || { echo "bubblewrap installed but bwrap is not on PATH" >&2; exit 1; }; \
+	}
 
 $(VERSITYGW):
 	@echo "installing versitygw $(VERSITYGW_VERSION) into $(dir $@) (once; takes a few minutes)"
@@ -32,6 +46,7 @@ test: tools check
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./columnar/
+	$(GO) test -run '^$$' -bench BenchmarkReplay -benchtime 50x ./internal/sandbox/
 
 clean:
 	rm -rf bin out

@@ -51,9 +51,12 @@ type Manifest struct {
 	Counters      map[string]int64 `json:"counters"`
 	// Stages lists the stages of a run in the order they ran, with the
 	// datasets each wrote and its counters.
-	Stages []StageEntry    `json:"stages,omitempty"`
-	Config json.RawMessage `json:"config,omitempty"`
-	Run    RunInfo         `json:"run"`
+	// Warnings are what the run must tell its user first (untrusted code
+	// run without isolation, say).
+	Warnings []string        `json:"warnings,omitempty"`
+	Stages   []StageEntry    `json:"stages,omitempty"`
+	Config   json.RawMessage `json:"config,omitempty"`
+	Run      RunInfo         `json:"run"`
 }
 
 // StageEntry is one stage of a run: its kind ("trajectory" for stages

@@ -35,6 +35,7 @@ type Config struct {
 	Log      LogConfig        `yaml:"log" json:"log"`
 	Analysis AnalysisConfig   `yaml:"analysis" json:"analysis"`
 	Patterns PatternsConfig   `yaml:"patterns" json:"patterns"`
+	Sandbox  SandboxConfig    `yaml:"sandbox" json:"sandbox"`
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 }
@@ -115,6 +116,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Analysis.Validate(); err != nil {
 		return fmt.Errorf("analysis.%w", err)
+	}
+	if err := c.Sandbox.Validate(); err != nil {
+		return fmt.Errorf("sandbox.%w", err)
 	}
 	if err := c.Patterns.Validate(); err != nil {
 		return fmt.Errorf("patterns.%w", err)

@@ -13,7 +13,6 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/configs"
 	"github.com/atlas-ai/atlas-learn/internal/llm"
-	"github.com/atlas-ai/atlas-learn/internal/sandbox"
 	"github.com/atlas-ai/atlas-learn/internal/trajgen"
 	"github.com/atlas-ai/atlas-learn/jobs/analysis"
 )
@@ -28,8 +27,10 @@ type EvalCreditOptions struct {
 	// LLM is the client's configuration; the llm method is evaluated
 	// only when its mode is not offline.
 	LLM llm.Config
-	// ReplayTimeout bounds one program of the code replayer.
+	// ReplayTimeout bounds one program of the code replayer; Sandbox is
+	// where it runs them.
 	ReplayTimeout time.Duration
+	Sandbox       SandboxConfig
 	Logger        *slog.Logger
 }
 
@@ -70,10 +71,21 @@ func EvalCredit(ctx context.Context, o EvalCreditOptions) (map[string]MethodScor
 		}
 		truth[i] = x.Gen.KeySteps
 	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ex, closeEx, warn, err := newExecutor(ctx, o.Sandbox, o.Workers, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer closeEx()
+	if warn != "" {
+		logger.Warn(warn)
+	}
 	methods := []analysis.Options{
 		{Method: analysis.Simple},
-		{Method: analysis.Counterfactual, Replayer: &analysis.CodeReplayer{Cache: analysis.NewMemCache(), Timeout: o.ReplayTimeout,
-			Runner: sandboxRunner{&sandbox.Runner{NoSite: true, Logger: o.Logger, Limits: sandbox.Limits{Timeout: 10*time.Second + 20*o.ReplayTimeout}}}}},
+		{Method: analysis.Counterfactual, Replayer: &analysis.CodeReplayer{Cache: analysis.NewMemCache(), Timeout: o.ReplayTimeout, Runner: sandboxRunner{ex}}},
 	}
 	if o.LLM.Mode != llm.ModeOffline {
 		client, err := llm.New(o.LLM, llm.Options{Logger: o.Logger})

@@ -88,6 +88,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	}
 	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
 	var timings []columnar.StageTiming
+	warnings := &Warnings{}
 	fail := func(err error) (*Result, error) {
 		if aerr := c.Abort(ctx); aerr != nil {
 			log.Warn("cleaning up after a failed run", "error", aerr)
@@ -97,7 +98,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	newEnv := func(name string) (*Env, *[]string) {
 		ds := &[]string{}
 		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds}, ds
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings}, ds
 	}
 
 	// The trajectory stages share one stream of the input.
@@ -153,6 +154,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	}
 
 	m.Config, _ = json.Marshal(cfg.Redacted())
+	m.Warnings = warnings.List()
 	if err := commit(ctx, c, m, runID, "run", started, log, timings); err != nil {
 		return fail(err)
 	}

@@ -139,6 +139,33 @@ type Env struct {
 	counters *Counters
 	runtime  *Counters
 	datasets *[]string
+	warnings *Warnings
+}
+
+// Warnings are what a run must tell its user first (the run's manifest
+// lists them, and the command prints them before anything else), safe
+// for concurrent use.
+type Warnings struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (w *Warnings) add(msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, m := range w.list {
+		if m == msg {
+			return
+		}
+	}
+	w.list = append(w.list, msg)
+}
+
+// List returns the warnings in the order they came.
+func (w *Warnings) List() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.list...)
 }
 
 // Counters are a stage's counts, safe for concurrent use; they go into the
@@ -178,6 +205,12 @@ func (e *Env) Counters() *Counters { return e.counters }
 // time budget): they go into the manifest's run section, beside the
 // timings.
 func (e *Env) RunCounters() *Counters { return e.runtime }
+
+// Warn records a warning the run reports first (and logs it).
+func (e *Env) Warn(msg string) {
+	e.Log.Warn(msg)
+	e.warnings.add(e.stage + ": " + msg)
+}
 
 // Stage is the name of the stage this Env belongs to.
 func (e *Env) Stage() string { return e.stage }

@@ -14,7 +14,6 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/configs"
 	"github.com/atlas-ai/atlas-learn/internal/llm"
-	"github.com/atlas-ai/atlas-learn/internal/sandbox"
 	"github.com/atlas-ai/atlas-learn/jobs/analysis"
 )
 
@@ -127,13 +126,16 @@ type replayRow struct {
 // cache it used as the replays dataset.
 type analysisStage struct {
 	cfg    AnalysisConfig
+	sbx    SandboxConfig
 	llm    llm.Config
 	s3     storage.S3Config
 	prompt *template.Template
+	// closeEx releases the sandbox (warm interpreters).
+	closeEx func()
 }
 
 func newAnalysisStage(cfg *Config) (Stage, error) {
-	s := &analysisStage{cfg: cfg.Analysis, llm: cfg.LLM, s3: cfg.S3}
+	s := &analysisStage{cfg: cfg.Analysis, sbx: cfg.Sandbox, llm: cfg.LLM, s3: cfg.S3}
 	if cfg.Analysis.Credit == string(analysis.LLM) {
 		text, name := configs.CreditPrompt, "configs/prompts/credit.tmpl"
 		if f := cfg.Analysis.PromptFile; f != "" {
@@ -171,30 +173,6 @@ func (s *analysisStage) Fingerprint(context.Context) ([]byte, error) {
 
 func (*analysisStage) Name() string { return "analysis" }
 
-// sandboxRunner adapts the sandbox to the replayer.
-type sandboxRunner struct{ r *sandbox.Runner }
-
-func (s sandboxRunner) RunPython(ctx context.Context, program string, stdin []byte) ([]byte, error) {
-	res, err := s.r.RunPython(ctx, program, stdin)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case res.TimedOut:
-		return nil, fmt.Errorf("the sandbox run timed out after %s", res.Duration.Round(time.Millisecond))
-	case res.ExitCode != 0:
-		return nil, fmt.Errorf("the sandbox run exited %d: %s", res.ExitCode, truncateText(res.Stderr, 300))
-	}
-	return []byte(res.Stdout), nil
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor, error) {
 	c := s.cfg
 	opts := analysis.Options{Method: analysis.Method(c.Credit), MaxReplays: c.MaxReplays}
@@ -216,9 +194,15 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 		env.RunCounters().Add("replay_cache_loaded", int64(len(cache.Entries())))
 		switch c.Replayer {
 		case "code":
-			opts.Replayer = &analysis.CodeReplayer{Cache: cache, Timeout: c.ReplayTimeout,
-				Runner: sandboxRunner{&sandbox.Runner{NoSite: true, Logger: env.Log,
-					Limits: sandbox.Limits{Timeout: 10*time.Second + 20*c.ReplayTimeout}}}}
+			ex, closeEx, warn, err := newExecutor(ctx, s.sbx, env.Workers, env.Log)
+			if err != nil {
+				return nil, err
+			}
+			s.closeEx = closeEx
+			if warn != "" {
+				env.Warn(warn)
+			}
+			opts.Replayer = &analysis.CodeReplayer{Cache: cache, Timeout: c.ReplayTimeout, Runner: sandboxRunner{ex}}
 		case "http":
 			h := analysis.NewHTTPReplayer(c.HTTP.URL, c.HTTP.Concurrency)
 			h.Timeout, h.Retries, h.Cache = c.HTTP.Timeout, c.HTTP.Retries, cache
@@ -277,6 +261,9 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 			return rows.Write(ctx, row)
 		},
 		func(ctx context.Context) error {
+			if s.closeEx != nil {
+				s.closeEx()
+			}
 			if client != nil {
 				for k, v := range client.Stats().Counters() {
 					rt.Add(k, v)

@@ -32,7 +32,7 @@ code replayer, in the sandbox) and, when llm.mode is not offline, llm.`,
 			return err
 		}
 		res, err := jobs.EvalCredit(cmd.Context(), jobs.EvalCreditOptions{N: n, Seed: seed, Workers: cfg.Workers,
-			LLM: cfg.LLM, ReplayTimeout: cfg.Analysis.ReplayTimeout, Logger: log})
+			LLM: cfg.LLM, ReplayTimeout: cfg.Analysis.ReplayTimeout, Sandbox: cfg.Sandbox, Logger: log})
 		if err != nil {
 			return err
 		}

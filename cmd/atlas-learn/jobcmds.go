@@ -30,6 +30,9 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			for _, w := range res.Manifest.Warnings {
+				fmt.Fprintf(out, "WARNING: %s\n", w)
+			}
 			fmt.Fprintf(out, "committed %s/%s/%s: %d trajectories read, %d skipped\n",
 				strings.TrimSuffix(storage.Redact(cfg.Output), "/"), res.RunDir, columnar.RunManifest, res.Manifest.Counters["rows_read"], res.Manifest.Counters["rows_skipped"])
 			for _, d := range res.Manifest.Datasets {

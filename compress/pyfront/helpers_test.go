@@ -42,15 +42,19 @@ func corpus(t *testing.T) []sample {
 
 var (
 	runnerOnce sync.Once
-	runner     *sandbox.Runner
+	runner     *sandbox.Pool
 )
 
-// run executes Python code in the sandbox. It fails the test (never skips)
-// when python3 is missing.
+// run executes Python code in the sandbox, in a warm pool kept for the
+// test binary's life. It fails the test (never skips) when python3 or
+// bubblewrap is missing.
 func run(t *testing.T, code, stdin string) sandbox.Result {
 	t.Helper()
 	runnerOnce.Do(func() {
-		runner = &sandbox.Runner{Python: "python3", NoSite: true, Limits: sandbox.Limits{Timeout: 20 * time.Second}}
+		o := sandbox.DefaultOptions()
+		o.NoSite = true
+		o.Limits = sandbox.Limits{Timeout: 20 * time.Second}
+		runner = sandbox.NewPool(o, 2)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

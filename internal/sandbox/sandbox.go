@@ -1,46 +1,104 @@
 // Package sandbox runs untrusted Python programs, such as the code found in
-// agent trajectories, with best-effort isolation and resource limits.
+// agent trajectories, inside a security boundary built with bubblewrap
+// (bwrap, Debian package bubblewrap) and resource limits.
 //
-// What a run gets, and what it does not:
+// # The boundary
 //
-//   - A fresh temporary working directory holding only the program (as
-//     main.py); it is removed when the run ends. The file system is otherwise
-//     NOT hidden: the program can read whatever the runner's user can read.
-//   - An empty environment apart from PATH (a fixed minimal value) and LANG
-//     (C.UTF-8), and the interpreter in isolated mode (-I: PYTHON*
-//     variables ignored, no user site directory, the script's directory
-//     not on sys.path). Site-packages stay importable unless Runner.NoSite
-//     adds -S, which starts Python about four times faster but leaves only
-//     the standard library.
-//   - Resource limits set with setrlimit in the child before the program's
-//     interpreter is exec'd: RLIMIT_AS (Limits.MaxMemoryBytes), RLIMIT_CPU
-//     (Limits.Timeout rounded up, plus one second, as a backstop for the
-//     wall-clock timeout), RLIMIT_NPROC (Limits.MaxProcs), RLIMIT_FSIZE
-//     (MaxFileBytes) and RLIMIT_CORE (0). Soft and hard limits are both
-//     lowered, so the program cannot raise them again. The limits are set
-//     by a short Python preamble (the resource module) that forks and execs
-//     the program, so no external tool is needed. Linux exempts processes
-//     whose real user is root from RLIMIT_NPROC, so MaxProcs does not bind
-//     when the runner runs as root.
-//   - A wall-clock timeout and context cancellation that SIGKILL the whole
-//     process group of the run.
-//   - Where util-linux unshare(1) works on the machine (it needs user
-//     namespaces, or root), new user, network and PID namespaces: the
-//     program runs as root of its user namespace (mapped to the runner's
-//     own user outside), sees only a loopback interface that is down, and
-//     every process it starts dies when the run ends, even one that left
-//     the process group. Where it
-//     does not work the run goes on without them, a warning is logged once
-//     per Runner, and Result.Isolation says so.
+// Trajectory code may have been written by a model told to do anything, so a
+// program is treated as hostile. Where bubblewrap works, a program runs in
+// new PID, network, IPC, UTS and cgroup namespaces and, when the runner is
+// not root or when root's interpreter is reachable by the unprivileged user
+// nobody, a new user namespace (see Modes below), with:
+//
+//   - A file system holding only what the interpreter needs, read-only: its
+//     executable, the directories on its sys.path (standard library,
+//     lib-dynload and, unless Options.NoSite, site-packages), the
+//     directories of the shared libraries it links (its RUNPATH, /usr/lib,
+//     /lib*), /etc/ld.so.cache, the configured Options.LibraryDirs (an
+//     agent's DSL, importable), a fresh /proc of the sandbox's own PID
+//     namespace and a minimal /dev. Writable: a private working directory
+//     (/work, holding main.py), /tmp and /dev/shm, each a tmpfs of at most
+//     Limits.MaxDiskBytes. Nothing else is there: not $HOME, not the job's
+//     input or output, not /usr/bin (so there is no shell: os.system fails),
+//     not /etc/passwd. The root of the tree is read-only.
+//   - An environment of PATH and LANG only (bubblewrap --clearenv; the job's
+//     environment variables are not passed to bubblewrap either).
+//   - No capabilities, no_new_privs, a new session (no terminal), no network
+//     but a loopback interface of its own (nothing on the host's 127.0.0.1,
+//     nor its abstract Unix sockets, is reachable), and every process of the
+//     run killed when the run ends.
+//   - A seccomp filter (seccomp.go, on amd64 and arm64) refusing new user
+//     namespaces, keyrings, io_uring, bpf, userfaultfd, perf events, ptrace,
+//     System V IPC, POSIX message queues, mounts and the like.
+//   - Resource limits set with setrlimit in the program's process before its
+//     code runs, soft and hard alike so that it cannot raise them:
+//     RLIMIT_CPU (Limits.CPUTime), RLIMIT_AS (MaxMemoryBytes), RLIMIT_FSIZE
+//     (MaxFileBytes), RLIMIT_NOFILE (MaxOpenFiles), RLIMIT_NPROC (MaxProcs)
+//     and RLIMIT_CORE (0). These bind each process; a program of MaxProcs
+//     processes may use MaxProcs times MaxMemoryBytes (there is no cgroup).
+//   - A wall-clock limit (Limits.Timeout) and context cancellation that kill
+//     the whole tree: inside its PID namespace every process of the run is
+//     killed with kill(-1, SIGKILL), and the sandbox itself is killed when
+//     that does not answer.
 //   - Standard output and standard error each captured up to
-//     Limits.MaxOutputBytes; the rest is read and discarded, and
-//     Result.OutputTruncated is set. Every occurrence of the working
-//     directory's path followed by a slash is removed from both, so that
-//     tracebacks read File "main.py" and are the same from run to run.
+//     Limits.MaxOutputBytes; the rest is read and discarded
+//     (Result.OutputTruncated).
 //
-// This is not a security boundary against a determined attacker (there is
-// no seccomp filter, no file-system isolation and no privilege drop); it
-// keeps buggy or runaway programs from harming the machine or the results.
+// # Modes
+//
+// Linux exempts processes whose user is root on the host from RLIMIT_NPROC,
+// and a user namespace made by root maps the program to root on the host. So
+// the runner picks, once, the first mode that works (Environment.Mode):
+//
+//   - ModeUserNS: the runner is not root; bubblewrap makes a user namespace
+//     mapping the program to the runner's user, and forbids further user
+//     namespaces inside.
+//   - ModeUserNSNobody: the runner is root; bubblewrap is started as the
+//     unprivileged user nobody (65534) and then works as in ModeUserNS. It
+//     needs the interpreter and library directories to be readable by nobody
+//     (an interpreter under /root, such as pyenv's, is not).
+//   - ModePrivileged: the runner is root; bubblewrap runs with root's
+//     privileges but without a user namespace, and each run's first process
+//     switches to a fresh unprivileged user ID (random, above 2^30), with no
+//     capabilities, before the program runs. The processes of one run are
+//     then the only ones of that user, so RLIMIT_NPROC binds. Without the
+//     seccomp filter (other architectures) a program could make user
+//     namespaces of its own where the host allows unprivileged ones.
+//   - ModeUserNSRoot: the runner is root and only a user namespace works;
+//     the program (user 65534 inside) is root on the host, without
+//     capabilities. RLIMIT_NPROC does not bind: a fork bomb is contained by
+//     the PID namespace and the wall-clock limit only
+//     (Environment.ProcessLimit is false).
+//
+// Where no mode works (no bwrap, or no namespaces, as in some Kubernetes
+// pods), runs fail with an error matching ErrNoIsolation, unless
+// Options.RequireIsolation is false; then programs run with the resource
+// limits only, in a temporary directory on the host, with the fallback's
+// weaknesses (the file system, network and environment of the host are
+// reachable) and Result.Isolation is IsolationNone.
+//
+// # Cold and warm
+//
+// Inside each sandbox runs a small fork server written in Python (the
+// zygote, zygote.py) that starts once, never sees a program's data, and for
+// each run forks a child that lowers its limits and runs the program in
+// that freshly forked interpreter, emulating `python main.py`: the same
+// __main__ module, sys.argv, exit status, and tracebacks (File "main.py").
+// A Runner starts a sandbox per run (cold); a Pool keeps sandboxes and their
+// warm interpreter between runs (warm), forking a fresh, limited child per
+// run and emptying /work, /tmp and /dev/shm afterwards; a sandbox that dies
+// or cannot be cleaned is replaced. Both return the same Result. What warm
+// runs share is the fork server's: its imported modules (a few built-in
+// ones and Options.Preload) and its string hash seed.
+//
+// # What a Result says
+//
+// Result.Limit says which limit stopped the program, or that it exited on
+// its own. Timeout, output capping and signals are observed from outside
+// the program; memory, file size, disk, open files and processes are read
+// from the uncaught exception the program ended with (MemoryError, EFBIG,
+// ENOSPC, EMFILE, EAGAIN from fork), as reported by its own interpreter, so
+// a hostile program can make them misleading (not escape them).
 package sandbox
 
 import (
@@ -49,14 +107,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -66,54 +117,130 @@ const (
 	DefaultMaxOutputBytes = 1 << 20
 	DefaultMaxMemoryBytes = 1 << 30
 	DefaultMaxProcs       = 64
+	DefaultMaxFileBytes   = 64 << 20
+	DefaultMaxOpenFiles   = 256
+	DefaultMaxDiskBytes   = 256 << 20
 )
-
-// MaxFileBytes is the largest file a program may write (RLIMIT_FSIZE).
-const MaxFileBytes = 64 << 20
 
 // sandboxPath is the PATH a program sees.
 const sandboxPath = "/usr/local/bin:/usr/bin:/bin"
 
-// waitDelay bounds how long a run waits, after its program exits, for
-// stray descendants to close the output pipes.
-const waitDelay = 500 * time.Millisecond
-
-// Limits bounds one run. A zero field takes its Default value.
+// Limits bounds one run. A zero field takes its Default value (or, in a
+// Program, the Runner's or Pool's value).
 type Limits struct {
 	// Timeout is the wall-clock limit of the run.
 	Timeout time.Duration
+	// CPUTime is the CPU time limit of each process (RLIMIT_CPU, whole
+	// seconds, rounded up); when zero, Timeout rounded up plus one second,
+	// a backstop for the wall-clock limit.
+	CPUTime time.Duration
 	// MaxOutputBytes caps standard output and standard error, each.
 	MaxOutputBytes int
-	// MaxMemoryBytes caps the program's address space (RLIMIT_AS).
+	// MaxMemoryBytes caps each process's address space (RLIMIT_AS).
 	MaxMemoryBytes int64
-	// MaxProcs caps the number of processes of the program's user
+	// MaxProcs caps the number of processes and threads of the program
 	// (RLIMIT_NPROC); see the package documentation about root.
 	MaxProcs int
+	// MaxFileBytes is the largest file a program may write (RLIMIT_FSIZE).
+	MaxFileBytes int64
+	// MaxOpenFiles caps the open file descriptors of each process
+	// (RLIMIT_NOFILE).
+	MaxOpenFiles int
+	// MaxDiskBytes is the size of each of the sandbox's writable file
+	// systems (/work, /tmp, /dev/shm). It is fixed when a sandbox starts,
+	// so a Program's value is ignored by a Pool.
+	MaxDiskBytes int64
 }
 
 func (l Limits) withDefaults() Limits {
+	return l.over(Limits{
+		Timeout:        DefaultTimeout,
+		MaxOutputBytes: DefaultMaxOutputBytes,
+		MaxMemoryBytes: DefaultMaxMemoryBytes,
+		MaxProcs:       DefaultMaxProcs,
+		MaxFileBytes:   DefaultMaxFileBytes,
+		MaxOpenFiles:   DefaultMaxOpenFiles,
+		MaxDiskBytes:   DefaultMaxDiskBytes,
+	})
+}
+
+// over returns l with each zero field taken from base.
+func (l Limits) over(base Limits) Limits {
 	if l.Timeout <= 0 {
-		l.Timeout = DefaultTimeout
+		l.Timeout = base.Timeout
+	}
+	if l.CPUTime <= 0 {
+		l.CPUTime = base.CPUTime
 	}
 	if l.MaxOutputBytes <= 0 {
-		l.MaxOutputBytes = DefaultMaxOutputBytes
+		l.MaxOutputBytes = base.MaxOutputBytes
 	}
 	if l.MaxMemoryBytes <= 0 {
-		l.MaxMemoryBytes = DefaultMaxMemoryBytes
+		l.MaxMemoryBytes = base.MaxMemoryBytes
 	}
 	if l.MaxProcs <= 0 {
-		l.MaxProcs = DefaultMaxProcs
+		l.MaxProcs = base.MaxProcs
+	}
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = base.MaxFileBytes
+	}
+	if l.MaxOpenFiles <= 0 {
+		l.MaxOpenFiles = base.MaxOpenFiles
+	}
+	if l.MaxDiskBytes <= 0 {
+		l.MaxDiskBytes = base.MaxDiskBytes
 	}
 	return l
 }
 
-// Isolation tells which of the optional isolation measures a run got.
-type Isolation struct {
-	// Namespaces is true when the run had its own network and PID
-	// namespaces (no network; all its processes killed at the end).
-	// Resource limits are always applied and not reported.
-	Namespaces bool
+// cpuSeconds is the RLIMIT_CPU soft limit of a run.
+func (l Limits) cpuSeconds() int64 {
+	if l.CPUTime > 0 {
+		return int64((l.CPUTime + time.Second - 1) / time.Second)
+	}
+	return int64((l.Timeout+time.Second-1)/time.Second) + 1
 }
+
+// Isolation says what kind of boundary a run had.
+type Isolation string
+
+const (
+	// IsolationBubblewrap: the run was inside a bubblewrap sandbox.
+	IsolationBubblewrap Isolation = "bubblewrap"
+	// IsolationNone: resource limits only (Options.RequireIsolation false
+	// on a machine where bubblewrap cannot run).
+	IsolationNone Isolation = "none"
+)
+
+// Limit names what stopped a program.
+type Limit string
+
+const (
+	// LimitNone: the program exited with status 0 and no limit was hit.
+	LimitNone Limit = ""
+	// LimitExit: the program exited with a non-zero status, not because
+	// of a limit.
+	LimitExit Limit = "exit code"
+	// LimitTimeout: the wall-clock limit expired and the run was killed.
+	LimitTimeout Limit = "timeout"
+	// LimitCPU: RLIMIT_CPU killed the program (SIGXCPU, then SIGKILL).
+	LimitCPU Limit = "cpu"
+	// LimitMemory: an allocation failed under RLIMIT_AS (MemoryError).
+	LimitMemory Limit = "memory"
+	// LimitFileSize: a write went past RLIMIT_FSIZE (EFBIG).
+	LimitFileSize Limit = "file size"
+	// LimitDisk: a writable file system of the sandbox was full (ENOSPC).
+	LimitDisk Limit = "disk"
+	// LimitOpenFiles: RLIMIT_NOFILE was reached (EMFILE).
+	LimitOpenFiles Limit = "open files"
+	// LimitProcesses: RLIMIT_NPROC refused a new process or thread.
+	LimitProcesses Limit = "processes"
+	// LimitOutput: the program ran to its end but standard output or
+	// standard error went past Limits.MaxOutputBytes.
+	LimitOutput Limit = "output cap"
+	// LimitSignal: a signal not tied to a limit killed the program.
+	LimitSignal Limit = "signal"
+)
 
 // Result is what a run produced.
 type Result struct {
@@ -122,248 +249,173 @@ type Result struct {
 	// it, and -1 when the run was killed from outside (timeout or
 	// cancellation).
 	ExitCode int
-	// TimedOut is true when Limits.Timeout expired and the run was killed.
+	// Signal is the signal that killed the program, 0 when none did.
+	Signal int
+	// Limit says which limit stopped the program (see Limit).
+	Limit Limit
+	// Exception is the type of the uncaught exception the program ended
+	// with ("MemoryError", "json.decoder.JSONDecodeError"), as reported by
+	// its interpreter; empty when none.
+	Exception string
+	// TimedOut is true when Limits.Timeout expired and the run was killed
+	// (Limit is then LimitTimeout).
 	TimedOut bool
 	// OutputTruncated is true when standard output or standard error went
 	// past Limits.MaxOutputBytes.
 	OutputTruncated bool
-	// Isolation reports the isolation the run got.
+	// Isolation is the boundary the run had.
 	Isolation Isolation
-	// Duration is the wall-clock time of the run.
+	// CPUTime is the CPU time of the program's first process.
+	CPUTime time.Duration
+	// Duration is the wall-clock time of the run, including starting a
+	// sandbox where one was started for it.
 	Duration time.Duration
 }
 
-// Runner runs Python programs in the sandbox. Its zero value is ready to
-// use; it is safe for concurrent use, and must not be copied after first
-// use.
-type Runner struct {
-	// Python is the interpreter to run, by name or path; "python3" when
-	// empty. It is resolved once, to the real executable behind it
-	// (sys.executable), so version-manager shims cost nothing per run.
-	Python string
-	// Limits bounds each run.
+// Program is one run's input.
+type Program struct {
+	// Code is the program's source, run as main.py.
+	Code string
+	// Stdin is its standard input.
+	Stdin []byte
+	// Args are its arguments (sys.argv[1:]).
+	Args []string
+	// Limits override the Runner's or Pool's limits field by field.
 	Limits Limits
-	// NoSite adds -S: faster start, standard library only.
+}
+
+// Executor runs programs; Runner (cold) and Pool (warm) implement it.
+type Executor interface {
+	Run(ctx context.Context, p Program) (Result, error)
+}
+
+// ErrNoIsolation is matched (errors.Is) by the error of a run refused
+// because no sandbox can be made on this machine while
+// Options.RequireIsolation is true. The error is an *IsolationError.
+var ErrNoIsolation = errors.New("sandbox: no isolation available")
+
+// IsolationError says why no sandbox can be made.
+type IsolationError struct {
+	// Reason is what failed: bwrap missing, or the last attempt's error.
+	Reason string
+}
+
+func (e *IsolationError) Error() string {
+	return "sandbox: no isolation available, refusing to run untrusted code (set sandbox.require_isolation: false to run with resource limits only): " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrNoIsolation) true.
+func (e *IsolationError) Is(target error) bool { return target == ErrNoIsolation }
+
+// ErrClosed is returned by a Pool's runs after Close.
+var ErrClosed = errors.New("sandbox: pool closed")
+
+// Options configure a Runner or a Pool. Start from DefaultOptions: the zero
+// Options do not require isolation.
+type Options struct {
+	// Python is the interpreter, by name or path; "python3" when empty.
+	// It is resolved once to the real executable behind it
+	// (sys.executable, symbolic links followed), so version-manager shims
+	// such as pyenv's cost nothing per run.
+	Python string
+	// NoSite runs Python with -S: standard library only, faster start.
 	NoSite bool
-	// Logger receives the warning about missing isolation; slog.Default()
-	// when nil.
+	// Limits bound each run.
+	Limits Limits
+	// LibraryDirs are host directories mounted read-only in the sandbox
+	// at their own (symbolic links resolved) paths and put first on
+	// sys.path, such as an agent's DSL. They must not hold secrets or the
+	// job's data.
+	LibraryDirs []string
+	// Preload are modules a Pool's warm interpreters import when they
+	// start, before any run, so that runs do not pay for them (json, re,
+	// an agent's DSL from LibraryDirs). They run in the fork server, so
+	// they must be trusted code; a Runner ignores them.
+	Preload []string
+	// RequireIsolation makes runs fail with ErrNoIsolation where no
+	// sandbox can be made; when false they run with resource limits only
+	// (Result.Isolation is IsolationNone) and a warning is logged.
+	RequireIsolation bool
+	// Bwrap is the bubblewrap executable; "bwrap" (looked up on PATH)
+	// when empty.
+	Bwrap string
+	// Logger receives warnings; slog.Default() when nil.
 	Logger *slog.Logger
 
-	mu    sync.Mutex
-	setup *setup
+	// modes, when set (by tests), replaces the modes tried.
+	modes []Mode
 }
 
-// setup is what a Runner finds out once about the machine.
-type setup struct {
-	python  string   // absolute path of the real interpreter
-	unshare []string // unshare command prefix; nil when unavailable
+// DefaultOptions returns the options of a secure runner: isolation
+// required, default limits, python3.
+func DefaultOptions() Options {
+	return Options{Python: "python3", RequireIsolation: true}
 }
 
-// unshareVariants are tried in order; the first that runs "true" is used.
-var unshareVariants = [][]string{
-	{"--net", "--pid", "--fork", "--kill-child", "--map-root-user"},
-	{"--net", "--pid", "--fork", "--kill-child"},
-}
-
-// Isolation reports the isolation runs of r get on this machine, probing it
-// on first use.
-func (r *Runner) Isolation(ctx context.Context) (Isolation, error) {
-	s, err := r.getSetup(ctx)
-	if err != nil {
-		return Isolation{}, err
-	}
-	return Isolation{Namespaces: s.unshare != nil}, nil
-}
-
-func (r *Runner) logger() *slog.Logger {
-	if r.Logger != nil {
-		return r.Logger
+func (o Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
 	}
 	return slog.Default()
 }
 
-func (r *Runner) getSetup(ctx context.Context) (*setup, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.setup != nil {
-		return r.setup, nil
-	}
-	name := r.Python
-	if name == "" {
-		name = "python3"
-	}
-	path, err := exec.LookPath(name)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: python interpreter %q: %w", name, err)
-	}
-	out, err := exec.CommandContext(ctx, path, "-I", "-S", "-c", "import sys; sys.stdout.write(sys.executable)").Output()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: probing python interpreter %q: %w", path, err)
-	}
-	s := &setup{python: strings.TrimSpace(string(out))}
-	if s.python == "" || !filepath.IsAbs(s.python) {
-		s.python = path
-	}
-	if u, err := exec.LookPath("unshare"); err == nil {
-		for _, v := range unshareVariants {
-			args := append(append([]string{}, v...), s.python, "-I", "-S", "-c", "pass")
-			if err := exec.CommandContext(ctx, u, args...).Run(); err == nil {
-				s.unshare = append([]string{u}, v...)
-				break
-			}
-		}
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("sandbox: probing isolation: %w", ctx.Err())
-	}
-	if s.unshare == nil {
-		r.logger().Warn("sandbox: unshare unavailable; programs run without network and PID namespaces")
-	}
-	r.setup = s
-	return s, nil
+// Runner runs each program in a sandbox of its own, started for it (cold).
+// It is safe for concurrent use.
+type Runner struct {
+	opts  Options
+	probe prober
 }
 
-// preamble runs as the first process of the run (PID 1 of the new PID
-// namespace where there is one). It forks; the child lowers the resource
-// limits and execs the program's interpreter; the parent reaps every child
-// until the program exits and exits with its status (128+n for signal n).
-const preamble = `import os, sys, resource
-def lim(r, v):
-    if v <= 0:
-        return
-    soft, hard = resource.getrlimit(r)
-    if hard != resource.RLIM_INFINITY and v > hard:
-        v = hard
-    resource.setrlimit(r, (v, v))
-mem, cpu, nproc, fsize = (int(a) for a in sys.argv[1:5])
-argv = sys.argv[5:]
-pid = os.fork()
-if pid == 0:
-    try:
-        lim(resource.RLIMIT_CORE, 0)
-        lim(resource.RLIMIT_AS, mem)
-        lim(resource.RLIMIT_CPU, cpu)
-        lim(resource.RLIMIT_FSIZE, fsize)
-        lim(resource.RLIMIT_NPROC, nproc)
-        os.execv(argv[0], argv)
-    except BaseException as e:
-        os.write(2, ("sandbox: cannot start program: %s\n" % e).encode())
-    os._exit(126)
-while True:
-    try:
-        p, st = os.waitpid(-1, 0)
-    except ChildProcessError:
-        os._exit(126)
-    if p == pid:
-        break
-code = os.waitstatus_to_exitcode(st)
-os._exit(128 - code if code < 0 else code)
-`
+// NewRunner returns a Runner; the machine is probed on first use.
+func NewRunner(opts Options) *Runner {
+	return &Runner{opts: opts}
+}
 
-// RunPython runs code as a Python program with stdin as its standard input.
-// A program that fails, times out or is killed is not an error: the error
-// is for a run that could not be made (no interpreter, no temporary
-// directory) or was cancelled through ctx, in which case the partial
-// Result is returned too.
+// Environment reports how runs are isolated on this machine, probing it on
+// first use. With RequireIsolation and no isolation it returns the
+// ErrNoIsolation error.
+func (r *Runner) Environment(ctx context.Context) (Environment, error) {
+	return environmentOf(ctx, &r.probe, r.opts)
+}
+
+// RunPython runs code with stdin as its standard input; see Run.
 func (r *Runner) RunPython(ctx context.Context, code string, stdin []byte) (Result, error) {
-	s, err := r.getSetup(ctx)
+	return r.Run(ctx, Program{Code: code, Stdin: stdin})
+}
+
+// Run runs p in a new sandbox. A program that fails, hits a limit or is
+// killed is not an error: the error is for a run that could not be made
+// (no interpreter, no isolation) or was cancelled through ctx, in which
+// case the partial Result is returned too.
+func (r *Runner) Run(ctx context.Context, p Program) (Result, error) {
+	env, err := r.probe.get(ctx, r.opts)
 	if err != nil {
 		return Result{}, err
 	}
-	lim := r.Limits.withDefaults()
-
-	dir, err := os.MkdirTemp("", "atlas-sandbox-*")
-	if err != nil {
-		return Result{}, fmt.Errorf("sandbox: creating working directory: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "main.py"), []byte(code), 0o600); err != nil {
-		return Result{}, fmt.Errorf("sandbox: writing program: %w", err)
-	}
-
-	cpu := int64(math.Ceil(lim.Timeout.Seconds())) + 1
-	prog := []string{s.python, "-I"}
-	if r.NoSite {
-		prog = append(prog, "-S")
-	}
-	prog = append(prog, "main.py")
-	args := append([]string{s.python, "-I", "-S", "-c", preamble,
-		strconv.FormatInt(lim.MaxMemoryBytes, 10),
-		strconv.FormatInt(cpu, 10),
-		strconv.Itoa(lim.MaxProcs),
-		strconv.Itoa(MaxFileBytes),
-	}, prog...)
-	if s.unshare != nil {
-		args = append(append([]string{}, s.unshare...), args...)
-	}
-
-	runCtx, cancel := context.WithTimeout(ctx, lim.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, args[0], args[1:]...)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + sandboxPath, "LANG=C.UTF-8"}
-	cmd.Stdin = bytes.NewReader(stdin)
-	stdout := &cappedBuffer{limit: lim.MaxOutputBytes}
-	stderr := &cappedBuffer{limit: lim.MaxOutputBytes}
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		return killGroup(cmd.Process.Pid)
-	}
-	cmd.WaitDelay = waitDelay
-
 	start := time.Now()
-	err = cmd.Run()
-	res := Result{
-		Stdout:          strings.ReplaceAll(stdout.String(), dir+"/", ""),
-		Stderr:          strings.ReplaceAll(stderr.String(), dir+"/", ""),
-		ExitCode:        -1,
-		TimedOut:        errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil,
-		OutputTruncated: stdout.truncated || stderr.truncated,
-		Isolation:       Isolation{Namespaces: s.unshare != nil},
-		Duration:        time.Since(start),
+	lim := p.Limits.over(r.opts.Limits).withDefaults()
+	s, err := startServer(ctx, env, lim.MaxDiskBytes, true)
+	if err != nil {
+		return Result{}, err
 	}
-	if cmd.ProcessState != nil {
-		res.ExitCode = cmd.ProcessState.ExitCode()
-		if res.ExitCode == -1 && !res.TimedOut && ctx.Err() == nil {
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				res.ExitCode = 128 + int(ws.Signal())
-			}
-		}
-	}
-	if errors.Is(err, exec.ErrWaitDelay) && cmd.Process != nil {
-		// Descendants outlived the program and held the pipes: they
-		// still hold the process group, so it is safe to kill it.
-		_ = killGroup(cmd.Process.Pid)
-		err = nil
-	}
-	if ctx.Err() != nil {
-		return res, fmt.Errorf("sandbox: run cancelled: %w", ctx.Err())
-	}
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) && !res.TimedOut {
-		return res, fmt.Errorf("sandbox: running python: %w", err)
-	}
-	return res, nil
-}
-
-// killGroup sends SIGKILL to process group pgid.
-func killGroup(pgid int) error {
-	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("sandbox: killing process group %d: %w", pgid, err)
-	}
-	return nil
+	defer s.close()
+	res, err := s.run(ctx, p, lim)
+	res.Duration = time.Since(start)
+	return res, err
 }
 
 // cappedBuffer keeps the first limit bytes written to it and discards the
-// rest, never failing a write (so the program is not sent SIGPIPE).
+// rest, never failing a write.
 type cappedBuffer struct {
+	mu        sync.Mutex
 	buf       bytes.Buffer
 	limit     int
 	truncated bool
 }
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if room := b.limit - b.buf.Len(); room < len(p) {
 		b.truncated = true
 		if room > 0 {
@@ -375,4 +427,19 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (b *cappedBuffer) String() string { return b.buf.String() }
+func (b *cappedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *cappedBuffer) isTruncated() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.truncated
+}
+
+// errorf wraps err with the package prefix.
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("sandbox: "+format, args...)
+}

@@ -104,7 +104,11 @@ func TestObservationsMatchPython(t *testing.T) {
 	}
 	t.Logf("%d Python runs over %v", len(checks), classes)
 
-	r := &sandbox.Runner{NoSite: true, Limits: sandbox.Limits{Timeout: 20 * time.Second}}
+	o := sandbox.DefaultOptions()
+	o.NoSite = true
+	o.Limits = sandbox.Limits{Timeout: 20 * time.Second}
+	r := sandbox.NewPool(o, 2)
+	defer r.Close()
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	work := make(chan pyCheck)

@@ -12,10 +12,10 @@ import (
 	"github.com/atlas-ai/atlas-learn/jobs/analysis"
 )
 
-type sandboxRunner struct{ r *sandbox.Runner }
+type sandboxRunner struct{ r sandbox.Executor }
 
 func (s sandboxRunner) RunPython(ctx context.Context, program string, stdin []byte) ([]byte, error) {
-	res, err := s.r.RunPython(ctx, program, stdin)
+	res, err := s.r.Run(ctx, sandbox.Program{Code: program, Stdin: stdin})
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,9 @@ func truth(t *testing.T, tr *columnar.Trajectory) []int {
 func TestCounterfactualOnGen(t *testing.T) {
 	trs := genTrajectories(t, 150, 3)
 	cache := analysis.NewMemCache()
-	rep := &analysis.CodeReplayer{Runner: sandboxRunner{&sandbox.Runner{NoSite: true}}, Cache: cache}
+	pool := sandbox.NewPool(sandbox.DefaultOptions(), 2)
+	defer pool.Close()
+	rep := &analysis.CodeReplayer{Runner: sandboxRunner{pool}, Cache: cache}
 	a, err := analysis.New(analysis.Options{Method: analysis.Counterfactual, Replayer: rep})
 	if err != nil {
 		t.Fatal(err)
