@@ -7,8 +7,10 @@
 #    "programs": ["source", ...]}
 import json
 import os
+import select
 import signal
 import sys
+import time
 
 
 def _canon(v):
@@ -39,6 +41,20 @@ def _run(src, entry, examples, w):
     w.write(json.dumps(results).encode())
 
 
+class _Once:
+    """The result pipe, written by the forked child only (never by
+    processes the program itself forked)."""
+
+    def __init__(self, fd, pid):
+        self.fd, self.pid = fd, pid
+
+    def write(self, b):
+        if os.getpid() != self.pid:
+            return
+        while b:
+            b = b[os.write(self.fd, b):]
+
+
 def main():
     job = json.load(sys.stdin)
     entry, timeout, examples = job["entry"], float(job["timeout"]), job["examples"]
@@ -49,22 +65,46 @@ def main():
         pid = os.fork()
         if pid == 0:
             os.close(r)
+            me = os.getpid()
             signal.setitimer(signal.ITIMER_REAL, timeout)
-            with os.fdopen(w, "wb") as out:
-                try:
-                    sys.stdout = open(os.devnull, "w")
-                    _run(src, entry, examples, out)
-                except BaseException:  # noqa: B902
-                    pass
+            out = _Once(w, me)
+            try:
+                sys.stdout = open(os.devnull, "w")
+                _run(src, entry, examples, out)
+            except BaseException:  # noqa: B902
+                pass
             os._exit(0)
         os.close(w)
-        with os.fdopen(r, "rb") as f:
-            data = f.read()
+        # The parent keeps its own clock: a program that catches SIGALRM
+        # is killed all the same.
+        data, deadline, timed_out = b"", time.monotonic() + timeout + 1.0, False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(r, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) > (1 << 22):
+                break
+        os.close(r)
+        if timed_out:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         _, status = os.waitpid(pid, 0)
         try:
             results = json.loads(data.decode())
+            if not isinstance(results, list) or len(results) != len(examples):
+                raise ValueError
         except ValueError:
-            if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM:
+            if timed_out or (os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGALRM, signal.SIGXCPU)):
                 results = ["error:Timeout"] * len(examples)
             else:
                 results = ["error:Crashed"] * len(examples)
