@@ -139,3 +139,30 @@ func TestRunContainsAttacks(t *testing.T) {
 func slogTo(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// Where no sandbox can be made, the run refuses to run trajectory code,
+// naming the key that would allow it; with the key set it runs with
+// resource limits only and says so first.
+func TestRunRequiresIsolation(t *testing.T) {
+	in := genInput(t, 20, 31)
+	out := t.TempDir()
+	cfg := config(t, in, out)
+	cfg.Stages = []string{"trajectories", "analysis"}
+	cfg.Analysis.Credit = "counterfactual"
+	cfg.Sandbox.Bwrap = "/nonexistent/bwrap"
+	_, err := jobs.Run(context.Background(), cfg, quiet())
+	if err == nil || !strings.Contains(err.Error(), "sandbox.require_isolation") || !strings.Contains(err.Error(), "nothing committed") {
+		t.Fatalf("without bubblewrap: %v", err)
+	}
+	cfg.Sandbox.RequireIsolation = false
+	res, err := jobs.Run(context.Background(), cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Manifest.Warnings) != 1 || !strings.Contains(res.Manifest.Warnings[0], "WITHOUT isolation") {
+		t.Fatalf("warnings %v", res.Manifest.Warnings)
+	}
+	if d := res.Manifest.Dataset(jobs.AnalysisDataset); d == nil || d.Rows != 20 {
+		t.Fatalf("analysis %+v", d)
+	}
+}

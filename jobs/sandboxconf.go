@@ -27,6 +27,8 @@ type SandboxConfig struct {
 	Warm bool `yaml:"warm" json:"warm"`
 	// Preload are modules the warm interpreters import before any run.
 	Preload []string `yaml:"preload" json:"preload,omitempty"`
+	// Bwrap is the bubblewrap executable ("bwrap": looked up on PATH).
+	Bwrap string `yaml:"bwrap" json:"bwrap"`
 	// Timeout bounds one sandboxed run (a code replay runs all of a
 	// trajectory's programs in one); CPUTime its CPU time.
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
@@ -69,7 +71,7 @@ func (c SandboxConfig) Validate() error {
 // Options is the sandbox's options.
 func (c SandboxConfig) Options(log *slog.Logger) sandbox.Options {
 	o := sandbox.DefaultOptions()
-	o.Python, o.RequireIsolation, o.LibraryDirs, o.Preload, o.Logger = c.Python, c.RequireIsolation, c.LibraryDirs, c.Preload, log
+	o.Python, o.RequireIsolation, o.LibraryDirs, o.Preload, o.Bwrap, o.Logger = c.Python, c.RequireIsolation, c.LibraryDirs, c.Preload, c.Bwrap, log
 	o.Limits = sandbox.Limits{Timeout: c.Timeout, CPUTime: c.CPUTime, MaxOutputBytes: c.MaxOutputKiB << 10,
 		MaxMemoryBytes: int64(c.MaxMemoryMiB) << 20, MaxProcs: c.MaxProcs, MaxFileBytes: int64(c.MaxFileMiB) << 20,
 		MaxOpenFiles: c.MaxOpenFiles, MaxDiskBytes: int64(c.MaxDiskMiB) << 20}
@@ -99,6 +101,9 @@ func newExecutor(ctx context.Context, c SandboxConfig, workers int, log *slog.Lo
 	env, err := ex.Environment(ctx)
 	if err != nil {
 		closeFn()
+		if errors.Is(err, sandbox.ErrNoIsolation) {
+			return nil, nil, "", fmt.Errorf("sandbox: refusing to run untrusted code without isolation (set sandbox.require_isolation: false to run it with resource limits only): %w", err)
+		}
 		return nil, nil, "", fmt.Errorf("sandbox: %w", err)
 	}
 	warn := ""
