@@ -47,6 +47,8 @@ test: tools check
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./columnar/
 	$(GO) test -run '^$$' -bench BenchmarkReplay -benchtime 50x ./internal/sandbox/
+	$(GO) test -run '^$$' -bench RunStages -benchtime 3x -count 3 ./jobs/
+	$(GO) test -run '^$$' -bench AnalyzeSimple ./jobs/analysis/
 
 clean:
 	rm -rf bin out
