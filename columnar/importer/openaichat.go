@@ -23,9 +23,14 @@ var (
 
 // convertOpenAIChat maps one OpenAI-chat JSONL record. Steps come from the
 // assistant messages: one per tool call, observed by the tool message with
-// its tool_call_id; a message without tool calls is one step whose action
-// is its last fenced code block (or <command> element) and whose
-// observation is the text of the messages that follow it.
+// its tool_call_id (a message with several calls gives several steps, its
+// thought on the first). Calls written in the text as
+// <function=name><parameter=p>...</parameter></function> (SWE-smith,
+// swe-play) count as tool calls, the thought being the text before the
+// first, each observed by the reply in its position. A message without
+// calls is one step whose action is its last fenced code block (or
+// <command> element) and whose observation is the text of the messages
+// that follow it.
 func convertOpenAIChat(rec record) (columnar.Trajectory, error) {
 	var t columnar.Trajectory
 	top, err := decodeObject("", rec.data)
@@ -192,12 +197,18 @@ func chatSteps(msgs []chatMessage, k int) ([]columnar.Step, []map[string]any, er
 	reps := replies(msgs, k)
 	var steps []columnar.Step
 	var fields []map[string]any
-	if len(m.toolCalls) > 0 {
-		thought := cleanThought(m.content)
+	calls, thought := m.toolCalls, cleanThought(m.content)
+	textCalls, after := false, ""
+	if len(calls) == 0 {
+		// Calls written in the text (<function=name>...</function>) are
+		// read as tool calls; the thought is the text before them.
+		calls, thought, after, textCalls = textToolCalls(m.content)
+	}
+	if len(calls) > 0 {
 		if thought == "" {
 			thought = strings.TrimSpace(m.reasoning)
 		}
-		for i, tc := range m.toolCalls {
+		for i, tc := range calls {
 			var st columnar.Step
 			st.Action, st.ActionType, st.Code = classifyToolCall(tc.name, tc.args, tc.argsText)
 			if i == 0 {
@@ -206,6 +217,12 @@ func chatSteps(msgs []chatMessage, k int) ([]columnar.Step, []map[string]any, er
 			f := map[string]any{"message_index": m.index}
 			if tc.id != "" {
 				f["tool_call_id"] = tc.id
+			}
+			if textCalls {
+				f["text_tool_call"] = true
+				if after != "" && i == len(calls)-1 {
+					f["text_after_call"] = after
+				}
 			}
 			if obs := pickReply(reps, tc.id, i); obs != nil {
 				f["observation_index"] = obs.index
