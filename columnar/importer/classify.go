@@ -22,8 +22,10 @@ const (
 	ActionFunctionCall = "function_call" // a tool call of a function not known here
 )
 
-// submitSentinels are the commands with which mini-swe-agent ends a run.
-var submitSentinels = []string{"COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT"}
+// submitSentinels are the commands with which mini-swe-agent ends a run:
+// the current one, then those of earlier versions (mini-, micro- and
+// nano-swe-agent).
+var submitSentinels = []string{"COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT", "MINI_SWE_AGENT_FINAL_OUTPUT", "MICRO_SWE_AGENT_FINAL_OUTPUT", "NANO_SWE_AGENT_FINAL_OUTPUT"}
 
 // Commands of SWE-agent's tool bundles, by action type.
 var (
@@ -391,7 +393,7 @@ var (
 	}
 	commandNotFoundRE = regexp.MustCompile(`(?m)^(?:/bin/|/usr/bin/)?(?:ba)?sh: (?:line \d+: )?[^\n:]+: command not found`)
 	exitCodeRE        = regexp.MustCompile(`\[Command finished with exit code (-?\d+)\]`)
-	returncodeRE      = regexp.MustCompile(`^\s*<returncode>(-?\d+)</returncode>`)
+	returncodeRE      = regexp.MustCompile(`^\s*<returncode>\s*(-?\d+)\s*</returncode>`)
 	miniTimeoutRE     = regexp.MustCompile(`^\s*The last command <command>[\s\S]*</command> timed out`)
 )
 
@@ -425,7 +427,8 @@ func observationFailed(obs string) bool {
 }
 
 // returncodeOf reads the <returncode>N</returncode> that mini-swe-agent's
-// observation template starts with.
+// observation template starts with; older templates put the number on a
+// line of its own (<returncode>\nN\n</returncode>).
 func returncodeOf(obs string) (int, bool) {
 	m := returncodeRE.FindStringSubmatch(obs)
 	if m == nil {
@@ -436,14 +439,23 @@ func returncodeOf(obs string) (int, bool) {
 }
 
 // miniOutputRE matches mini-swe-agent's standard observation template,
-// whose <output> holds the command's output verbatim.
-var miniOutputRE = regexp.MustCompile(`^<returncode>-?\d+</returncode>\n<output>\n([\s\S]*)</output>$`)
+// whose <output> holds the command's output verbatim; the return code may
+// stand on a line of its own, as in older templates.
+var miniOutputRE = regexp.MustCompile(`^<returncode>\n?-?\d+\n?</returncode>\n<output>\n([\s\S]*)</output>$`)
+
+// miniOldOutputRE matches the older template without <output>: the return
+// code on a line of its own, then the output.
+var miniOldOutputRE = regexp.MustCompile(`^<returncode>\n-?\d+\n</returncode>\n((?:[^<][\s\S]*)?)$`)
 
 // unwrapMiniObservation returns the command output inside mini-swe-agent's
-// standard observation template, or content unchanged when it does not
-// match (warnings, truncated outputs, timeouts, format errors).
+// standard observation template (or the older one without <output>), or
+// content unchanged when it does not match (warnings, truncated outputs,
+// timeouts, format errors).
 func unwrapMiniObservation(content string) string {
 	if m := miniOutputRE.FindStringSubmatch(content); m != nil {
+		return m[1]
+	}
+	if m := miniOldOutputRE.FindStringSubmatch(content); m != nil {
 		return m[1]
 	}
 	return content
