@@ -22,7 +22,8 @@ const NativeJSONL = "jsonl"
 
 // ImportOptions configures an import.
 type ImportOptions struct {
-	// Format is swe-agent, mini-swe-agent, openai-chat or jsonl.
+	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, jsonl
+	// or auto (detected per file from its content).
 	Format string
 	// Files are local source files, imported in the order given.
 	Files []string

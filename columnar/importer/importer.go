@@ -1,7 +1,7 @@
 // Package importer converts agent trajectories written by other tools into
 // ATLAS's canonical model, columnar.Trajectory.
 //
-// Three source formats are read:
+// Four source formats are read (OpenHands runs too: see OpenHands):
 //
 //   - SWE-agent .traj files (Format SWEAgent): one JSON object holding a
 //     "trajectory" list of steps, the "history" of chat messages and an
@@ -44,7 +44,7 @@
 //     become U+FFFD.
 //
 // How outcome.success is decided is documented per format on SWEAgent,
-// MiniSWEAgent and OpenAIChat.
+// MiniSWEAgent, OpenAIChat and convertOpenHands.
 package importer
 
 import (
@@ -112,7 +112,7 @@ const (
 )
 
 // Formats lists the formats Import reads, in a fixed order.
-func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat} }
+func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands} }
 
 // ParseFormat returns the Format named s.
 func ParseFormat(s string) (Format, error) {
@@ -129,7 +129,9 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // FormatFromName guesses a file's format from its name alone: ".traj" is
-// SWE-agent, ".traj.json" mini-swe-agent and ".jsonl" OpenAI-chat. It
+// SWE-agent, ".traj.json" mini-swe-agent, ".jsonl" OpenAI-chat and any
+// other ".json" an OpenHands event stream (DetectFormat reads the content
+// instead). It
 // reports false when the name says nothing. The native ATLAS JSONL format
 // shares the ".jsonl" extension, so a caller that may see both should name
 // the format explicitly.
@@ -142,6 +144,8 @@ func FormatFromName(name string) (Format, bool) {
 		return SWEAgent, true
 	case strings.HasSuffix(base, ".jsonl"):
 		return OpenAIChat, true
+	case strings.HasSuffix(base, ".json"):
+		return OpenHands, true
 	}
 	return "", false
 }
@@ -210,6 +214,8 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 		err = s.whole(r, convertMiniSWEAgent)
 	case OpenAIChat:
 		err = s.lines(r, convertOpenAIChat)
+	case OpenHands:
+		err = s.importOpenHands(r)
 	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
 	// foreign format: callers read it with columnar.ReadJSONL (see
 	// jobs.importFile). Should it move behind this dispatcher, its case

@@ -161,12 +161,29 @@ func TestImportRealFiles(t *testing.T) {
 		{"mini-swe-agent-1.1/pvlib__pvlib-python-1154.traj.json", MiniSWEAgent, 0, false, "Timeout", "pvlib__pvlib-python-1154", "swe", "", "deepseek/deepseek-reasoner"},
 		{"mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json", MiniSWEAgent, 4, false, "InternalServerError", "pvlib__pvlib-python-1606", "swe", "", "deepseek/deepseek-reasoner"},
 		{"mini-swe-agent-1.1/pvlib__pvlib-python-1854.traj.json", MiniSWEAgent, 0, false, "InternalServerError", "pvlib__pvlib-python-1854", "swe", "", "deepseek/deepseek-reasoner"},
+		// OpenHands event streams (tests/runtime/trajs), read off the files:
+		// steps are the agent action events other than state changes
+		// (basic: edit, finish; basic_gui_mode: run, edit, edit, run,
+		// message; basic_interactions: message, message, finish;
+		// wrong_initial_state: read, run, read, finish). Exit status
+		// "submitted" where the agent ran finish; basic_gui_mode ends on a
+		// message awaiting the user. No test result and no patch, so no
+		// success. Model: tool_call_metadata.model_response.model.
+		{"openhands/basic.json", OpenHands, 2, false, "submitted", "basic", "swe", "", "claude-3-5-sonnet-20241022"},
+		{"openhands/basic_gui_mode.json", OpenHands, 5, false, "", "basic_gui_mode", "swe", "", "claude-3-5-sonnet-20241022"},
+		{"openhands/basic_interactions.json", OpenHands, 3, false, "submitted", "basic_interactions", "swe", "", "gpt-4o-2024-08-06"},
+		{"openhands/wrong_initial_state.json", OpenHands, 4, false, "submitted", "wrong_initial_state", "swe", "", "claude-3-5-sonnet-20241022"},
 	}
 	// createdAt holds the files with timestamps: the earliest
 	// extra.timestamp of 1606's messages is its first assistant message's,
 	// 1776075647.1506512. The others have none and get the epoch.
 	createdAt := map[string]time.Time{
 		"mini-swe-agent-1.1/pvlib__pvlib-python-1606.traj.json": time.UnixMilli(1776075647150),
+		// OpenHands: the first event's timestamp, read as UTC.
+		"openhands/basic.json":               time.UnixMilli(1738017896900),
+		"openhands/basic_gui_mode.json":      time.UnixMilli(1737404953519),
+		"openhands/basic_interactions.json":  time.UnixMilli(1738368850787),
+		"openhands/wrong_initial_state.json": time.UnixMilli(1738019810239),
 	}
 
 	// Every trajectory file in the shared data must be in the table.
@@ -385,7 +402,7 @@ func TestRealFileDetails(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	root := filepath.Join(shareddata.Dir(t), "trajectories")
 	var files []string
-	for _, pat := range []string{"swe-agent/*.traj", "mini-swe-agent/*.traj.json", "mini-swe-agent-1.1/*.traj.json"} {
+	for _, pat := range []string{"swe-agent/*.traj", "mini-swe-agent/*.traj.json", "mini-swe-agent-1.1/*.traj.json", "openhands/*.json"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))
 		if err != nil {
 			t.Fatal(err)
@@ -1049,7 +1066,7 @@ func TestImportControl(t *testing.T) {
 		t.Errorf("cancelled before start: %v", err)
 	}
 
-	for _, s := range []string{"swe-agent", "mini-swe-agent", "openai-chat"} {
+	for _, s := range []string{"swe-agent", "mini-swe-agent", "openai-chat", "openhands"} {
 		if f, err := ParseFormat(s); err != nil || string(f) != s {
 			t.Errorf("ParseFormat(%q) = %q, %v", s, f, err)
 		}
