@@ -51,7 +51,8 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		return nil, err
 	}
 	var format importer.Format
-	if opts.Format != NativeJSONL {
+	auto := opts.Format == importer.Auto
+	if opts.Format != NativeJSONL && !auto {
 		f, err := importer.ParseFormat(opts.Format)
 		if err != nil {
 			return nil, fmt.Errorf("--from: %w", err)
@@ -96,6 +97,12 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		return sink.Write(ctx, t)
 	}
 	for i, name := range opts.Files {
+		format := format
+		if auto {
+			if format, err = detectFileFormat(name, m, log); err != nil {
+				return fail(err)
+			}
+		}
 		rows, skipped, err := importFile(ctx, format, opts, name, log, emit)
 		if err != nil {
 			return fail(err)

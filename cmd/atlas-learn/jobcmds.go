@@ -55,7 +55,7 @@ func newImportCmd(g *globals) *cobra.Command {
 	var from, output string
 	cmd := &cobra.Command{
 		Use:   "import --from FORMAT --output URI FILES...",
-		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat or native JSONL trajectories to the canonical Parquet dataset",
+		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat, OpenHands or native JSONL trajectories to the canonical Parquet dataset",
 		Example: `  atlas-learn import --from swe-agent --output data/swe ../shared/data/trajectories/swe-agent/*.traj
   atlas-learn import --from openai-chat --on-error skip --output s3://bucket/chat dataset.jsonl`,
 		Args: cobra.MinimumNArgs(1),
@@ -73,7 +73,7 @@ func newImportCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat or jsonl (required)")
+	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, jsonl, or auto to detect each file's format from its content (required)")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
 	_ = cmd.MarkFlagRequired("from")
