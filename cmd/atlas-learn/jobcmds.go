@@ -59,7 +59,7 @@ func newImportCmd(g *globals) *cobra.Command {
 		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat or native JSONL trajectories to the canonical Parquet dataset",
 		Example: `  atlas-learn import --from swe-agent --output data/swe ../shared/data/trajectories/swe-agent/*.traj
   atlas-learn import --from openai-chat --on-error skip --output s3://bucket/chat dataset.jsonl
-  atlas-learn import --from swe-agent --results logs/run_evaluation/run1/gpt-4o/*/report.json --output data/swe runs/*/*.traj`,
+  atlas-learn import --from swe-agent --results gpt-4o.run1.json --output data/swe runs/*/*.traj   # --results once per file: a glob after it would be read as trajectories`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error"})
