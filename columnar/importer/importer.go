@@ -218,7 +218,7 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 	case MiniSWEAgent:
 		err = s.whole(r, convertMiniSWEAgent)
 	case OpenAIChat:
-		err = s.lines(r, convertOpenAIChat)
+		err = s.linesOrDocument(r, convertOpenAIChat)
 	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
 	// foreign format: callers read it with columnar.ReadJSONL (see
 	// jobs.importFile). Should it move behind this dispatcher, its case
