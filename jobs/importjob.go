@@ -105,8 +105,9 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		OnError columnar.OnError
 		Parquet ParquetConfig
 		Version string
+		Mapping int
 		Results []string `json:",omitempty"`
-	}{opts.Format, opts.OnError, opts.Parquet, Version, opts.Results})
+	}{opts.Format, opts.OnError, opts.Parquet, Version, importer.MappingVersion, opts.Results})
 	fp := columnar.Fingerprint(h.Sum(nil), shape)
 
 	created := newLocalDir(opts.Output, opts.S3)

@@ -27,6 +27,12 @@ import (
 // Files or records with equal bytes get equal ids; an IDSet passed in
 // Options reports them (and any repeated source id) as duplicates.
 
+// MappingVersion changes whenever the same input starts to map to other
+// output (version 2: ids with a content hash, nulls kept in extra); import
+// fingerprints cover it, so that a re-import never reuses the file names
+// of a dataset written by an older mapping.
+const MappingVersion = 2
+
 // fileIDHexDigits is how many hex digits of the file hash an id carries.
 const fileIDHexDigits = 8
 

@@ -15,7 +15,9 @@
 //     shape of public trajectory datasets.
 //
 // Import streams: a JSONL file is read one line at a time and each
-// trajectory is handed to a callback as soon as it is built.
+// trajectory is handed to a callback as soon as it is built. An
+// OpenAI-chat file whose first record spans lines is read whole as a JSON
+// document instead (see linesOrDocument).
 //
 // Mapping rules shared by all formats:
 //
