@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/importer"
@@ -50,10 +51,13 @@ func loadResults(files []string) (*evalResults, error) {
 
 // apply sets t's outcome from its instance's verdict: the instance is
 // task.id, else the source file's stem (metadata source_name, the instance
-// id for agents that name their files by it). It reports whether a verdict
-// was found.
+// id for agents that name their files by it), else the stem's last two
+// "__"-separated parts (a SWE-bench id is owner__repo-number, and SWE-agent
+// names replays <run>__<instance_id>). It reports whether a verdict was
+// found.
 func (r *evalResults) apply(t *columnar.Trajectory) (bool, error) {
-	for _, id := range []string{t.Task.ID, t.Metadata["source_name"]} {
+	stem := t.Metadata["source_name"]
+	for _, id := range []string{t.Task.ID, stem, trailingInstance(stem)} {
 		resolved, ok := r.verdict[id]
 		if id == "" || !ok {
 			continue
@@ -62,6 +66,16 @@ func (r *evalResults) apply(t *columnar.Trajectory) (bool, error) {
 		return true, importer.ApplyResult(t, resolved, "evaluation results: "+r.file[id])
 	}
 	return false, nil
+}
+
+// trailingInstance is the last two "__"-separated parts of s, or "" when
+// s has fewer than three.
+func trailingInstance(s string) string {
+	parts := strings.Split(s, "__")
+	if len(parts) < 3 {
+		return ""
+	}
+	return strings.Join(parts[len(parts)-2:], "__")
 }
 
 // unused is the number of instances with a verdict that no imported
