@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +33,10 @@ type ImportOptions struct {
 	OnError columnar.OnError
 	S3      storage.S3Config
 	Parquet ParquetConfig
+	// Results are evaluation results files (SWE-bench report.json or a
+	// combined run report; see importer.ReadResults) whose verdicts replace
+	// the success heuristic of the trajectories of their instances.
+	Results []string
 }
 
 // Import converts source files to a canonical trajectory dataset at
@@ -42,6 +47,18 @@ type ImportOptions struct {
 // columnar.SanitizeJSON); the manifest's utf8_replacements counter sums the
 // replacements recorded in the imported trajectories (their
 // columnar.UTF8ReplacedKey metadata), so it is 0 for a clean import.
+//
+// Trajectory ids must be unique: a record whose id an earlier record of
+// the import took is a bad record (fail: an error naming both places;
+// skip: a warning, counted in rows_skipped and duplicate_ids). A file that
+// holds no trajectory at all is bad input too (fail: "FILE: no
+// trajectories"; skip: a warning, counted in files_empty), and an import
+// that yields no trajectory is an error whatever on_error says: nothing is
+// committed. With Results, the manifest counts results_matched,
+// results_unmatched (trajectories whose instance has no verdict; they keep
+// the heuristic) and results_unused (verdicts of instances not imported).
+// A failed import to a local directory it created removes that directory
+// when nothing is left in it.
 func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columnar.Manifest, error) {
 	started := time.Now().UTC()
 	if len(opts.Files) == 0 {
@@ -59,6 +76,14 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		}
 		format = f
 	}
+	var results *evalResults
+	if len(opts.Results) > 0 {
+		r, err := loadResults(opts.Results)
+		if err != nil {
+			return nil, err
+		}
+		results = r
+	}
 	// The fingerprint covers the format, settings and every byte of input.
 	var inputs []columnar.InputEntry
 	h := sha256.New()
@@ -70,26 +95,53 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		inputs = append(inputs, columnar.InputEntry{Path: filepath.Base(name), Bytes: n})
 		fmt.Fprintf(h, "%s %s\n", filepath.Base(name), sum)
 	}
+	for _, name := range opts.Results {
+		_, sum, err := hashFile(name)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(h, "results %s %s\n", name, sum)
+	}
 	shape, _ := json.Marshal(struct {
 		Format  string
 		OnError columnar.OnError
 		Parquet ParquetConfig
 		Version string
-	}{opts.Format, opts.OnError, opts.Parquet, Version})
+		Mapping int
+		Results []string `json:",omitempty"`
+	}{opts.Format, opts.OnError, opts.Parquet, Version, importer.MappingVersion, opts.Results})
 	fp := columnar.Fingerprint(h.Sum(nil), shape)
 
+	created := newLocalDir(opts.Output, opts.S3)
 	out, err := openDatasetOutput(ctx, opts.Output, opts.S3, opts.Parquet, fp, datePartitionIfKnown)
 	if err != nil {
+		created.removeIfEmpty(log)
 		return nil, err
 	}
 	defer out.close()
 	sink := out.sink
 	fail := func(err error) (*columnar.Manifest, error) {
 		out.abort(ctx)
+		created.removeIfEmpty(log)
 		return nil, fmt.Errorf("import: %w (nothing committed)", err)
 	}
-	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{"utf8_replacements": 0}}
+	m := &columnar.Manifest{Kind: "dataset", Fingerprint: fp, Counters: map[string]int64{"utf8_replacements": 0, "duplicate_ids": 0}}
+	if results != nil {
+		m.Counters["results_matched"], m.Counters["results_unmatched"] = 0, 0
+	}
+	ids := &importer.IDSet{}
 	emit := func(t columnar.Trajectory) error {
+		if results != nil {
+			matched, err := results.apply(&t)
+			if err != nil {
+				return err
+			}
+			if matched {
+				m.Counters["results_matched"]++
+			} else {
+				m.Counters["results_unmatched"]++
+			}
+		}
 		// The sink normalizes too; sanitizing first makes the count below
 		// cover every replacement recorded in the trajectory.
 		t.SanitizeUTF8()
@@ -103,14 +155,27 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 				return fail(err)
 			}
 		}
-		rows, skipped, err := importFile(ctx, format, opts, name, log, emit)
+		rows, skipped, dups, err := importFile(ctx, format, opts, name, log, ids, emit)
+		if err == nil && rows+skipped == 0 {
+			err = opts.OnError.Handle(&columnar.RecordError{File: name, Row: -1, Err: errNoTrajectories}, func(re *columnar.RecordError) {
+				m.Counters["files_empty"]++
+				log.Warn("skipping file", "error", re.Error())
+			})
+		}
 		if err != nil {
 			return fail(err)
 		}
+		m.Counters["duplicate_ids"] += dups
 		inputs[i].Rows = rows + skipped
 		m.Counters["rows_imported"] += rows
 		m.Counters["rows_skipped"] += skipped
 		log.Debug("imported", "file", name, "trajectories", rows, "skipped", skipped)
+	}
+	if m.Counters["rows_imported"] == 0 {
+		return fail(fmt.Errorf("no trajectories imported from %d files (%d records skipped): an empty dataset is not written", len(opts.Files), m.Counters["rows_skipped"]))
+	}
+	if results != nil {
+		m.Counters["results_unused"] = results.unused()
 	}
 	if err := sink.Close(ctx); err != nil {
 		return fail(err)
@@ -121,17 +186,21 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		Format  string           `json:"format"`
 		OnError columnar.OnError `json:"on_error"`
 		Parquet ParquetConfig    `json:"parquet"`
-	}{opts.Format, opts.OnError, opts.Parquet})
+		Results []string         `json:"results,omitempty"`
+	}{opts.Format, opts.OnError, opts.Parquet, opts.Results})
 	if err := commit(ctx, out.c, m, "import-"+fp, "import", started, log, nil); err != nil {
 		return fail(err)
 	}
 	return m, nil
 }
 
-func importFile(ctx context.Context, format importer.Format, opts ImportOptions, name string, log *slog.Logger, emit func(columnar.Trajectory) error) (rows, skipped int64, err error) {
+// errNoTrajectories is the error of a file that holds no trajectory.
+var errNoTrajectories = errors.New("no trajectories")
+
+func importFile(ctx context.Context, format importer.Format, opts ImportOptions, name string, log *slog.Logger, ids *importer.IDSet, emit func(columnar.Trajectory) error) (rows, skipped, dups int64, err error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer f.Close()
 	onBad := func(re *columnar.RecordError) {
@@ -148,13 +217,19 @@ func importFile(ctx context.Context, format importer.Format, opts ImportOptions,
 				if err := t.Validate(); err != nil {
 					return opts.OnError.Handle(&columnar.RecordError{File: name, Line: line, Row: -1, Err: err}, onBad)
 				}
+				if err := ids.Add(t.TrajectoryID, name, line); err != nil {
+					return opts.OnError.Handle(&columnar.RecordError{File: name, Line: line, Row: -1, Field: "trajectory_id", Err: err}, func(re *columnar.RecordError) {
+						dups++
+						onBad(re)
+					})
+				}
 				rows++
 				return emit(*t)
 			})
-		return rows, skipped, err
+		return rows, skipped, dups, err
 	}
-	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: opts.OnError, Logger: log})
-	return int64(st.Imported), int64(st.Skipped), err
+	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: opts.OnError, Logger: log, IDs: ids})
+	return int64(st.Imported), int64(st.Skipped), int64(st.DuplicateIDs), err
 }
 
 func hashFile(name string) (int64, string, error) {

@@ -183,7 +183,11 @@ func TestImportInvalidUTF8(t *testing.T) {
 					t.Errorf("%s is not UTF-8", p)
 				}
 				err = columnar.ReadJSONL(context.Background(), bytes.NewReader(b), p, columnar.OnErrorFail, nil, func(tr *columnar.Trajectory, _ int64) error {
-					seen[tr.TrajectoryID] = tr.UTF8Replacements()
+					key := tr.TrajectoryID // native rows; imported ones by source file stem (their ids add a hash)
+					if n := tr.Metadata["source_name"]; n != "" {
+						key = n
+					}
+					seen[key] = tr.UTF8Replacements()
 					return nil
 				})
 				if err != nil {

@@ -53,22 +53,30 @@ func newRunCmd(g *globals) *cobra.Command {
 
 func newImportCmd(g *globals) *cobra.Command {
 	var from, output string
+	var results []string
 	cmd := &cobra.Command{
-		Use:   "import --from FORMAT --output URI FILES...",
+		Use:   "import --from FORMAT --output URI [--results FILE]... FILES...",
 		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat, OpenHands or native JSONL trajectories to the canonical Parquet dataset",
 		Example: `  atlas-learn import --from swe-agent --output data/swe ../shared/data/trajectories/swe-agent/*.traj
-  atlas-learn import --from openai-chat --on-error skip --output s3://bucket/chat dataset.jsonl`,
+  atlas-learn import --from openai-chat --on-error skip --output s3://bucket/chat dataset.jsonl
+  atlas-learn import --from swe-agent --results gpt-4o.run1.json --output data/swe runs/*/*.traj   # --results once per file: a glob after it would be read as trajectories`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error"})
 			if err != nil {
 				return err
 			}
-			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet}, log)
+			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results}, log)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], storage.Redact(output))
+			if n := m.Counters["duplicate_ids"]; n > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "WARNING: %d records skipped for a duplicate trajectory_id\n", n)
+			}
+			if len(results) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "evaluation results: %d trajectories matched, %d without a result (heuristic kept), %d results for instances not imported\n", m.Counters["results_matched"], m.Counters["results_unmatched"], m.Counters["results_unused"])
+			}
 			return nil
 		},
 	}
@@ -76,6 +84,7 @@ func newImportCmd(g *globals) *cobra.Command {
 	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, jsonl, or auto to detect each file's format from its content (required)")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
+	f.StringArrayVar(&results, "results", nil, "SWE-bench evaluation results (per-instance report.json or a combined report with resolved_ids); sets outcome.success and reward from them (repeatable)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd

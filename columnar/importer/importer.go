@@ -15,7 +15,9 @@
 //     shape of public trajectory datasets.
 //
 // Import streams: a JSONL file is read one line at a time and each
-// trajectory is handed to a callback as soon as it is built.
+// trajectory is handed to a callback as soon as it is built. An
+// OpenAI-chat file whose first record spans lines is read whole as a JSON
+// document instead (see linesOrDocument).
 //
 // Mapping rules shared by all formats:
 //
@@ -31,9 +33,10 @@
 //   - Output is deterministic: the same input yields the same Trajectory.
 //     created_at comes from a timestamp in the source when there is one and
 //     is the Unix epoch otherwise; it is never the import time.
-//   - trajectory_id comes from the source: a trajectory_id or id column, the
-//     file name's stem for single-trajectory files, else the instance id plus
-//     a hash of the record's bytes.
+//   - trajectory_id is the source's run id when it has one, else derived
+//     from the content: a single-trajectory file's stem plus a hash of its
+//     bytes, a JSONL record's instance id plus a hash of its line (the rule
+//     is in ids.go). Options.IDs reports an id seen twice in one import.
 //   - Every trajectory passes columnar.Validate before it is emitted.
 //   - Text is UTF-8. Each byte of a record that does not start a valid UTF-8
 //     sequence (and each \u escape of an unpaired surrogate) is replaced
@@ -165,6 +168,11 @@ type Options struct {
 	MaxLine int
 	// Logger, when set, receives one warning per skipped record.
 	Logger *slog.Logger
+	// IDs, when set, holds the ids of the whole import (shared by the
+	// Import calls of its files): a record whose trajectory_id is already
+	// there is a bad record (a *DuplicateIDError), counted in
+	// Stats.DuplicateIDs as well as Stats.Skipped when skipped.
+	IDs *IDSet
 }
 
 // Stats counts what Import did.
@@ -179,6 +187,9 @@ type Stats struct {
 	// UTF8Replacements counts the invalid UTF-8 sequences replaced with
 	// U+FFFD in the imported trajectories (see columnar.SanitizeJSON).
 	UTF8Replacements int
+	// DuplicateIDs counts the records skipped because their trajectory_id
+	// was already imported (see Options.IDs).
+	DuplicateIDs int
 }
 
 // Import reads trajectories of the given format from r and calls emit with
@@ -213,7 +224,7 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 	case MiniSWEAgent:
 		err = s.whole(r, convertMiniSWEAgent)
 	case OpenAIChat:
-		err = s.lines(r, convertOpenAIChat)
+		err = s.linesOrDocument(r, convertOpenAIChat)
 	case OpenHands:
 		err = s.importOpenHands(r)
 	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
@@ -236,6 +247,9 @@ type record struct {
 	stem string // file base name without its trajectory extensions
 	line int64  // 1-based line for JSONL records, 0 otherwise
 	data []byte // the record's JSON text, valid UTF-8
+	// fileSum is the hex SHA-256 of the whole file's bytes as read, for
+	// single-trajectory files; empty for JSONL records.
+	fileSum string
 	// replaced counts the invalid UTF-8 sequences replaced in data.
 	replaced int
 }
@@ -263,6 +277,14 @@ func (s *session) handle(rec record, conv converter) error {
 	}
 	if err != nil {
 		return s.bad(s.recordError(rec, err))
+	}
+	if s.opts.IDs != nil {
+		if derr := s.opts.IDs.Add(t.TrajectoryID, s.name, rec.line); derr != nil {
+			if s.opts.OnError == columnar.OnErrorSkip {
+				s.stats.DuplicateIDs++
+			}
+			return s.bad(&columnar.RecordError{File: s.name, Line: rec.line, Row: -1, Field: "trajectory_id", Err: derr})
+		}
 	}
 	if err := s.emit(t); err != nil {
 		return fmt.Errorf("import %s: emit trajectory %s: %w", s.name, t.TrajectoryID, err)
@@ -311,8 +333,9 @@ func (s *session) whole(r io.Reader, conv converter) error {
 	if err != nil {
 		return fmt.Errorf("import %s: read: %w", s.name, err)
 	}
+	sum := sha256Hex(data)
 	data, replaced := columnar.SanitizeJSON(bytes.TrimPrefix(data, utf8BOM))
-	rec := record{name: s.name, stem: fileStem(s.name), data: data, replaced: replaced}
+	rec := record{name: s.name, stem: fileStem(s.name), data: data, replaced: replaced, fileSum: sum}
 	if serr := syntaxError(data); serr != nil {
 		return s.bad(serr.at(s.name, 0))
 	}

@@ -239,7 +239,7 @@ func TestImportRealFiles(t *testing.T) {
 			if tr.Agent.Model != tc.model {
 				t.Errorf("agent.model = %q, want %q", tr.Agent.Model, tc.model)
 			}
-			if want := fileStem(tc.file); tr.TrajectoryID != want {
+			if want := wantRealFileID(t, root, tc.file); tr.TrajectoryID != want {
 				t.Errorf("trajectory_id = %q, want %q", tr.TrajectoryID, want)
 			}
 			wantCreated, ok := createdAt[tc.file]
@@ -653,7 +653,7 @@ func TestOpenAIChatSample(t *testing.T) {
 // hit its limits.
 func TestMiniSWEAgentSamples(t *testing.T) {
 	cur := importOne(t, MiniSWEAgent, filepath.Join("testdata", "mini_current.traj.json"))
-	if cur.TrajectoryID != "mini_current" || cur.Task.ID != "calc__calc-3" || cur.Agent.Model != "anthropic/claude-sonnet-4-5-20250929" {
+	if !strings.HasPrefix(cur.TrajectoryID, "mini_current-") || cur.Task.ID != "calc__calc-3" || cur.Agent.Model != "anthropic/claude-sonnet-4-5-20250929" {
 		t.Errorf("ids = %q %q %q", cur.TrajectoryID, cur.Task.ID, cur.Agent.Model)
 	}
 	if cur.Task.Description != "mean() raises ZeroDivisionError on an empty list; it should return 0.0." {

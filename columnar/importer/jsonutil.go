@@ -107,9 +107,14 @@ func (o *object) raw(key string) (json.RawMessage, bool) {
 	return raw, true
 }
 
-// consume marks keys as mapped to columns.
+// consume marks keys as mapped to columns. A null value is not consumed:
+// its column reads it as "" (or 0, false), so it stays in extra, where the
+// difference between null and an empty value is kept.
 func (o *object) consume(keys ...string) {
 	for _, k := range keys {
+		if raw, ok := o.fields[k]; ok && isNull(raw) {
+			continue
+		}
 		o.consumed[k] = true
 	}
 }

@@ -226,7 +226,9 @@ func convertMiniSWEAgent(rec record) (columnar.Trajectory, error) {
 	}
 
 	t.SchemaVersion = columnar.SchemaVersion
-	t.TrajectoryID = rec.stem
+	if t.TrajectoryID, err = wholeFileID(rec); err != nil {
+		return t, err
+	}
 	t.Task.ID = instanceID
 	if t.Task.ID == "" {
 		t.Task.ID = rec.stem

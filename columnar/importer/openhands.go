@@ -294,7 +294,13 @@ func convertOpenHands(rec record) (columnar.Trajectory, error) {
 	t.SchemaVersion = columnar.SchemaVersion
 	switch {
 	case top == nil:
-		t.TrajectoryID = rec.stem
+		// An event list: one run per file, named as every single-run
+		// file is (the stem and a hash of the file's bytes).
+		id, err := wholeFileID(rec)
+		if err != nil {
+			return t, err
+		}
+		t.TrajectoryID = id
 	case tid != "":
 		t.TrajectoryID = tid
 	default:
@@ -306,6 +312,9 @@ func convertOpenHands(rec record) (columnar.Trajectory, error) {
 		t.TrajectoryID = base + "-" + hex.EncodeToString(sum[:6])
 	}
 	t.Task.ID = instanceID
+	if t.Task.ID == "" && top == nil {
+		t.Task.ID = rec.stem
+	}
 	if t.Task.ID == "" {
 		t.Task.ID = t.TrajectoryID
 	}

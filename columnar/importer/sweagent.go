@@ -98,7 +98,9 @@ func convertSWEAgent(rec record) (columnar.Trajectory, error) {
 		}
 	}
 	t.SchemaVersion = columnar.SchemaVersion
-	t.TrajectoryID = rec.stem
+	if t.TrajectoryID, err = wholeFileID(rec); err != nil {
+		return t, err
+	}
 	t.Task.ID = lookupString(replay, "problem_statement", "id")
 	if t.Task.ID == "" {
 		t.Task.ID = rec.stem
