@@ -62,6 +62,8 @@ func TestRunContainsAttacks(t *testing.T) {
 		{"fork bomb", "def solve(x):\n    import os\n    while True:\n        os.fork()\n", "Error"},
 		{"memory bomb", "def solve(x):\n    b = bytearray(1 << 40)\n    return x\n", "MemoryError"},
 		{"infinite loop", "def solve(x):\n    while True:\n        pass\n", "Timeout"},
+		{"infinite loop ignoring SIGALRM", "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ndef solve(x):\n    while True:\n        pass\n", "Timeout"},
+		{"close the result pipe and hang", "import os, signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nfor fd in range(3, 256):\n    try:\n        os.close(fd)\n    except OSError:\n        pass\ndef solve(x):\n    time.sleep(3600)\n", "Crashed"},
 		{"huge write", "def solve(x):\n    with open('big', 'wb') as f:\n        while True:\n            f.write(b'x' * (1 << 20))\n", "Error"},
 	}
 	var lines []byte

@@ -1,6 +1,8 @@
 package jobs_test
 
 import (
+	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -171,5 +173,44 @@ func TestShippedConfigs(t *testing.T) {
 	}
 	if c.Output != "s3://atlas/nightly" || len(c.Stages) != 2 {
 		t.Fatalf("loaded %+v", c)
+	}
+}
+
+// Every setting that shapes the outputs changes the run's id (and so its
+// file names); settings that only change speed do not.
+func TestRunIDCoversSettings(t *testing.T) {
+	in := t.TempDir()
+	if err := os.WriteFile(filepath.Join(in, "x.jsonl"), []byte(`{"schema_version":1,"trajectory_id":"a","task":{"id":"t","description":"d","domain":"x"},"agent":{"name":"","model":""},"steps":[],"outcome":{"success":false,"reward":0},"solution":{},"created_at":"2026-01-01T00:00:00Z"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := func(set ...string) string {
+		t.Helper()
+		c, err := jobs.LoadConfig("", noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Input, c.Output = in, t.TempDir()
+		for _, kv := range set {
+			k, v, _ := strings.Cut(kv, "=")
+			if err := c.Set(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := jobs.Run(context.Background(), c, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.RunDir
+	}
+	base := id()
+	for _, kv := range []string{"analysis.weights.sampling=7", "patterns.depth=3", "sandbox.max_memory_mib=512", "analysis.max_replays=3", "llm.temperature=0.5", "concepts.iterations=2"} {
+		if id(kv) == base {
+			t.Errorf("%s does not change the run id", kv)
+		}
+	}
+	for _, kv := range []string{"workers=1", "concepts.workers=3", "concepts.shards=5", "sandbox.warm=false", "analysis.http.concurrency=2", "llm.max_concurrency=9"} {
+		if id(kv) != base {
+			t.Errorf("%s changes the run id", kv)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/internal/llm"
 )
 
 // Version is the job's version, recorded in manifests.
@@ -170,15 +171,28 @@ func runFingerprint(ctx context.Context, cfg *Config, src *columnar.Source, traj
 	for _, f := range src.Files {
 		listing = fmt.Appendf(listing, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
 	}
+	// Every setting that shapes what the stages write, and none of the
+	// ones that only change how fast (worker counts, shards, concurrency,
+	// warm interpreters), nor where the run reads and writes.
 	concepts := cfg.Concepts
-	concepts.Workers = 0
+	concepts.Workers, concepts.Shards = 0, 0
+	an := cfg.Analysis
+	an.HTTP.Concurrency = 0
+	sbx := cfg.Sandbox
+	sbx.Warm, sbx.Preload = false, nil
+	lm := cfg.LLM
+	lm.MaxConcurrency = 0
 	shape, _ := json.Marshal(struct {
 		OnError  columnar.OnError
 		Parquet  ParquetConfig
 		Stages   []string
+		Analysis AnalysisConfig
+		Patterns PatternsConfig
+		Sandbox  SandboxConfig
+		LLM      llm.Config
 		Concepts ConceptsConfig
 		Version  string
-	}{cfg.OnError, cfg.Parquet, cfg.Stages, concepts, Version})
+	}{cfg.OnError, cfg.Parquet, cfg.Stages, an, cfg.Patterns, sbx, lm, concepts, Version})
 	parts := [][]byte{listing, shape}
 	var stages []Stage
 	for _, s := range traj {

@@ -154,10 +154,19 @@ func newAnalysisStage(cfg *Config) (Stage, error) {
 	return s, nil
 }
 
-// Fingerprint covers the judge's prompt and model.
-func (s *analysisStage) Fingerprint(context.Context) ([]byte, error) {
+// Fingerprint covers the judge's prompt and model, and the content of
+// the replay cache the run starts from.
+func (s *analysisStage) Fingerprint(ctx context.Context) ([]byte, error) {
+	var cache []byte
+	if s.cfg.ReplayCache != "" && s.cfg.Credit == string(analysis.Counterfactual) {
+		ids, err := datasetIdentity(ctx, s.cfg.ReplayCache, s.s3, ReplaysDataset, ReplaysSchema)
+		if err != nil {
+			return nil, fmt.Errorf("analysis.replay_cache: %w", err)
+		}
+		cache = ids
+	}
 	if s.prompt == nil {
-		return nil, nil
+		return cache, nil
 	}
 	ts := s.prompt.Templates() // in map order: sort
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Name() < ts[j].Name() })
@@ -168,7 +177,33 @@ func (s *analysisStage) Fingerprint(context.Context) ([]byte, error) {
 		}
 		b.WriteString(t.Name() + "\x00" + t.Tree.Root.String() + "\x00")
 	}
-	return []byte(b.String() + s.llm.Model + s.llm.BaseURL), nil
+	return append(cache, b.String()+s.llm.Model+s.llm.BaseURL...), nil
+}
+
+// datasetIdentity lists a dataset's files with their content identities:
+// it changes whenever any byte of the dataset does.
+func datasetIdentity(ctx context.Context, uri string, s3 storage.S3Config, dataset string, schema columnar.Schema) ([]byte, error) {
+	loc, err := storage.ParseLocation(uri, s3)
+	if err != nil {
+		return nil, err
+	}
+	b, root, err := loc.OpenReader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	src, err := columnar.OpenDataset(ctx, b, root, dataset, schema)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.Identify(ctx); err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, f := range src.Files {
+		out = fmt.Appendf(out, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
+	}
+	return out, nil
 }
 
 func (*analysisStage) Name() string { return "analysis" }

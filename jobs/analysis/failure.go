@@ -78,11 +78,7 @@ func normSpace(s string) string {
 }
 
 func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 160 {
-		return s[:160] + "…"
-	}
-	return s
+	return truncate(strings.Join(strings.Fields(s), " "), 160)
 }
 
 func detectLoop(t *columnar.Trajectory) *FailureMode {

@@ -1,10 +1,13 @@
-# The code replayer's harness: it runs programs against a task's examples
-# and prints one JSON line per program with each example's result. Every
-# program runs in a child forked for it (a fresh interpreter state, its own
-# time limit), so one program cannot disturb another. It is itself run
-# inside the sandbox, and reads its job from standard input:
-#   {"entry": "solve", "timeout": 2.0, "examples": [{"input":..,"output":..}],
-#    "programs": ["source", ...]}
+# The code replayer's harness: it runs programs on a task's example inputs
+# and prints one JSON line per program holding each example's result:
+# ["v", value] (the value returned, as canonical JSON) or ["e", name] (the
+# exception raised, or "Timeout" / "Crashed"). It never sees the expected
+# outputs: the comparison is made outside the sandbox, so a program cannot
+# claim to pass. Every program runs in a child forked for it, in a session
+# of its own (a fresh interpreter state, its own time limit, and every
+# process it starts killed with it), so one program cannot disturb another.
+# It runs inside the sandbox and reads its job from standard input:
+#   {"entry": "solve", "timeout": 2.0, "inputs": [...], "programs": ["source", ...]}
 import json
 import os
 import select
@@ -13,12 +16,22 @@ import sys
 import time
 
 
+def _token(o):
+    # Values JSON cannot hold become stable tokens: sets as sorted lists,
+    # other objects by their type's name (never their address).
+    if isinstance(o, (set, frozenset)):
+        items = sorted(json.dumps(x, sort_keys=True, default=_token) for x in o)
+        return [json.loads(s) for s in items]
+    if isinstance(o, (bytes, bytearray)):
+        return {"bytes": o.hex()}
+    return "<%s>" % type(o).__name__
+
+
 def _canon(v):
-    return json.loads(json.dumps(v, sort_keys=True, default=repr))
+    return json.loads(json.dumps(v, sort_keys=True, default=_token))
 
 
-def _run(src, entry, examples, w):
-    results = []
+def _run(src, entry, inputs):
     try:
         g = {"__name__": "__replay__"}
         exec(compile(src, "main.py", "exec"), g)
@@ -26,57 +39,53 @@ def _run(src, entry, examples, w):
         if fn is None:
             raise NameError("name %r is not defined" % entry)
     except BaseException as e:  # noqa: B902 - the program's failure is data
-        results = ["error:" + type(e).__name__] * len(examples)
-        w.write(json.dumps(results).encode())
-        return
-    for ex in examples:
+        return [["e", type(e).__name__]] * len(inputs)
+    results = []
+    for x in inputs:
         try:
-            got = _canon(fn(json.loads(json.dumps(ex["input"]))))
-            if got == ex["output"]:
-                results.append("ok")
-            else:
-                results.append("wrong:" + json.dumps(got, sort_keys=True)[:200])
+            results.append(["v", _canon(fn(json.loads(json.dumps(x))))])
         except BaseException as e:  # noqa: B902
-            results.append("error:" + type(e).__name__)
-    w.write(json.dumps(results).encode())
+            results.append(["e", type(e).__name__])
+    return results
 
 
-class _Once:
-    """The result pipe, written by the forked child only (never by
-    processes the program itself forked)."""
+def _write_all(fd, b):
+    while b:
+        b = b[os.write(fd, b):]
 
-    def __init__(self, fd, pid):
-        self.fd, self.pid = fd, pid
 
-    def write(self, b):
-        if os.getpid() != self.pid:
-            return
-        while b:
-            b = b[os.write(self.fd, b):]
+def _kill(pid):
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def main():
     job = json.load(sys.stdin)
-    entry, timeout, examples = job["entry"], float(job["timeout"]), job["examples"]
-    for ex in examples:
-        ex["output"] = _canon(ex["output"])
+    entry, timeout, inputs = job["entry"], float(job["timeout"]), job["inputs"]
+    devnull = os.open(os.devnull, os.O_RDWR)
     for src in job["programs"]:
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(r)
-            me = os.getpid()
-            signal.setitimer(signal.ITIMER_REAL, timeout)
-            out = _Once(w, me)
             try:
-                sys.stdout = open(os.devnull, "w")
-                _run(src, entry, examples, out)
+                os.close(r)
+                os.setsid()
+                os.dup2(devnull, 0)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+                me = os.getpid()
+                signal.setitimer(signal.ITIMER_REAL, timeout)
+                res = _run(src, entry, inputs)
+                if os.getpid() == me:
+                    _write_all(w, json.dumps(res).encode())
             except BaseException:  # noqa: B902
                 pass
             os._exit(0)
         os.close(w)
-        # The parent keeps its own clock: a program that catches SIGALRM
-        # is killed all the same.
+        # The parent keeps its own clock: a program that catches SIGALRM,
+        # or hands the pipe to a process of its own, is killed all the same.
         data, deadline, timed_out = b"", time.monotonic() + timeout + 1.0, False
         while True:
             left = deadline - time.monotonic()
@@ -93,21 +102,24 @@ def main():
             if len(data) > (1 << 22):
                 break
         os.close(r)
-        if timed_out:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        _, status = os.waitpid(pid, 0)
+        _kill(pid)  # the whole session: grandchildren too
+        status = 0
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline + 1.0:
+                _kill(pid)
+                _, status = os.waitpid(pid, 0)
+                break
+            time.sleep(0.005)
         try:
             results = json.loads(data.decode())
-            if not isinstance(results, list) or len(results) != len(examples):
+            if not isinstance(results, list) or len(results) != len(inputs):
                 raise ValueError
         except ValueError:
-            if timed_out or (os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGALRM, signal.SIGXCPU)):
-                results = ["error:Timeout"] * len(examples)
-            else:
-                results = ["error:Crashed"] * len(examples)
+            alarm = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGALRM, signal.SIGXCPU)
+            results = [["e", "Timeout" if timed_out or alarm else "Crashed"]] * len(inputs)
         sys.stdout.write(json.dumps(results) + "\n")
         sys.stdout.flush()
 

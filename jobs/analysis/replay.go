@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 )
@@ -175,20 +176,19 @@ func (r *CodeReplayer) Replay(ctx context.Context, t *columnar.Trajectory, budge
 	}
 	outcomes := make([]*Outcome, len(progs))
 	var run []int
-	variants := 0
 	for i, p := range progs {
+		// The budget counts distinct variants whether or not the cache
+		// knows them, so that what is known (and so the credit) never
+		// depends on what the cache holds.
+		if i > 0 && budget > 0 && i > budget {
+			continue // over budget: unknown
+		}
 		if r.Cache != nil {
-			if o, ok := r.Cache.Get(cacheKey(p, exHash)); ok {
+			if o, ok := r.Cache.Get(r.key(p, exHash)); ok {
 				outcomes[i] = &o
 				st.CacheHits++
 				continue
 			}
-		}
-		if i > 0 {
-			if budget > 0 && variants >= budget {
-				continue // over budget: unknown
-			}
-			variants++
 		}
 		run = append(run, i)
 	}
@@ -204,8 +204,10 @@ func (r *CodeReplayer) Replay(ctx context.Context, t *columnar.Trajectory, budge
 		for j, i := range run {
 			o := got[j]
 			outcomes[i] = &o
-			if r.Cache != nil {
-				r.Cache.Put(cacheKey(progs[i], exHash), o)
+			// Outcomes that depend on the machine's load (a timeout, a
+			// crash) are not remembered.
+			if r.Cache != nil && !strings.Contains(o.Behavior, "error:Timeout") && !strings.Contains(o.Behavior, "error:Crashed") {
+				r.Cache.Put(r.key(progs[i], exHash), o)
 			}
 		}
 		st.Replays += len(run)
@@ -222,30 +224,37 @@ func (r *CodeReplayer) Replay(ctx context.Context, t *columnar.Trajectory, budge
 	return *outcomes[0], out, st, nil
 }
 
-// runAll runs the programs through the harness, in one sandboxed process.
+// runAll runs the programs through the harness, in one sandboxed process,
+// and compares each example's result with its expected output here,
+// outside the sandbox: the harness never sees the expected outputs.
 func (r *CodeReplayer) runAll(ctx context.Context, programs []string, taskInput string, nExamples int) ([]Outcome, error) {
-	entry := r.Entry
-	if entry == "" {
-		entry = "solve"
-	}
-	timeout := r.Timeout
-	if timeout <= 0 {
-		timeout = 2 * time.Second
-	}
-	var job bytes.Buffer
-	fmt.Fprintf(&job, `{"entry":%q,"timeout":%g,"programs":`, entry, timeout.Seconds())
-	pj, _ := json.Marshal(programs)
-	job.Write(pj)
-	job.WriteString(`,"examples":`)
-	var ex struct {
-		Examples json.RawMessage `json:"examples"`
-	}
+	var ex taskExamples
 	if err := json.Unmarshal([]byte(taskInput), &ex); err != nil {
 		return nil, fmt.Errorf("%w: task.input: %v", ErrNotReplayable, err)
 	}
-	job.Write(ex.Examples)
-	job.WriteString("}")
-	stdout, err := r.Runner.RunPython(ctx, harness, job.Bytes())
+	inputs := make([]json.RawMessage, len(ex.Examples))
+	want := make([]string, len(ex.Examples))
+	for i, e := range ex.Examples {
+		inputs[i] = e.Input
+		if len(inputs[i]) == 0 {
+			inputs[i] = json.RawMessage("null")
+		}
+		w, err := canonJSON(e.Output)
+		if err != nil {
+			return nil, fmt.Errorf("%w: task.input: example %d: output: %v", ErrNotReplayable, i, err)
+		}
+		want[i] = w
+	}
+	job, err := json.Marshal(struct {
+		Entry    string            `json:"entry"`
+		Timeout  float64           `json:"timeout"`
+		Inputs   []json.RawMessage `json:"inputs"`
+		Programs []string          `json:"programs"`
+	}{r.entry(), r.timeout().Seconds(), inputs, programs})
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := r.Runner.RunPython(ctx, harness, job)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
@@ -253,17 +262,36 @@ func (r *CodeReplayer) runAll(ctx context.Context, programs []string, taskInput 
 	sc := bufio.NewScanner(bytes.NewReader(stdout))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for sc.Scan() {
-		var res []string
+		var res [][2]json.RawMessage
 		if err := json.Unmarshal(sc.Bytes(), &res); err != nil || len(res) != nExamples {
 			return nil, fmt.Errorf("replay: the harness printed %q", truncate(sc.Text(), 200))
 		}
 		ok := 0
-		for _, x := range res {
-			if x == "ok" {
-				ok++
+		beh := make([]string, len(res))
+		for i, x := range res {
+			var kind string
+			if err := json.Unmarshal(x[0], &kind); err != nil {
+				return nil, fmt.Errorf("replay: the harness printed %q", truncate(sc.Text(), 200))
+			}
+			switch kind {
+			case "v":
+				got, err := canonJSON(x[1])
+				switch {
+				case err != nil:
+					beh[i] = "error:Unreadable"
+				case got == want[i]:
+					beh[i] = "ok"
+					ok++
+				default:
+					beh[i] = "wrong:" + truncate(got, 200)
+				}
+			default:
+				var name string
+				_ = json.Unmarshal(x[1], &name)
+				beh[i] = "error:" + truncate(name, 80)
 			}
 		}
-		out = append(out, Outcome{Score: float64(ok) / float64(nExamples), Behavior: strings.Join(res, "\x1f")})
+		out = append(out, Outcome{Score: float64(ok) / float64(nExamples), Behavior: strings.Join(beh, "\x1f")})
 	}
 	if len(out) != len(programs) {
 		return nil, fmt.Errorf("replay: the harness answered %d of %d programs", len(out), len(programs))
@@ -271,44 +299,52 @@ func (r *CodeReplayer) runAll(ctx context.Context, programs []string, taskInput 
 	return out, nil
 }
 
-// behaviorSummary lists the distinct non-"ok" example results of a code
-// replay (the exception or limit that stopped the program: Timeout,
-// MemoryError, PermissionError, ...), for messages.
-func behaviorSummary(b string) string {
-	if b == "" {
-		return ""
+// canonJSON is the canonical text of a JSON value: numbers as float64
+// (so 1 and 1.0 agree, as they do in Python), object keys sorted.
+func canonJSON(raw json.RawMessage) (string, error) {
+	var v any
+	if len(raw) == 0 {
+		raw = json.RawMessage("null")
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, r := range strings.Split(b, "\x1f") {
-		if strings.HasPrefix(r, "wrong:") {
-			r = "wrong answer"
-		}
-		if r == "ok" || seen[r] {
-			continue
-		}
-		seen[r] = true
-		out = append(out, r)
-		if len(out) == 4 {
-			break
-		}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", err
 	}
-	if len(out) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(out, ", ") + ")"
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
-func cacheKey(program, exHash string) string { return hashOf([]byte(program)) + ":" + exHash }
+// key is a program's cache key: the program, the examples, and what else
+// decides the outcome (the harness, the entry point, the time limit).
+func (r *CodeReplayer) key(program, exHash string) string {
+	return hashOf([]byte(program)) + ":" + exHash + ":" + hashOf([]byte(fmt.Sprintf("%s\x00%s\x00%s", harness, r.entry(), r.timeout())))
+}
+
+func (r *CodeReplayer) entry() string {
+	if r.Entry == "" {
+		return "solve"
+	}
+	return r.Entry
+}
+
+func (r *CodeReplayer) timeout() time.Duration {
+	if r.Timeout <= 0 {
+		return 2 * time.Second
+	}
+	return r.Timeout
+}
 
 func hashOf(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:16])
 }
 
+// truncate cuts s to at most n bytes, at a rune boundary, marking the cut.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
@@ -343,4 +379,32 @@ func counterfactual(ctx context.Context, t *columnar.Trajectory, r Replayer, bud
 		c.Fallback = fmt.Sprintf("counterfactual: the replay budget ran out; %d step(s) not replayed have no credit", unknown)
 	}
 	return c, nil
+}
+
+// behaviorSummary lists the distinct non-"ok" example results of a code
+// replay (the exception or limit that stopped the program: Timeout,
+// MemoryError, PermissionError, ...), for messages.
+func behaviorSummary(b string) string {
+	if b == "" {
+		return ""
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range strings.Split(b, "\x1f") {
+		if strings.HasPrefix(r, "wrong:") {
+			r = "wrong answer"
+		}
+		if r == "ok" || seen[r] {
+			continue
+		}
+		seen[r] = true
+		out = append(out, r)
+		if len(out) == 4 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(out, ", ") + ")"
 }

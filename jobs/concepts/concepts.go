@@ -235,7 +235,7 @@ func Learn(ctx context.Context, sols []*Solution, o Options) ([]Concept, Stats, 
 	if len(corpus) > 0 {
 		var err error
 		res, err = compress.Compress(ctx, corpus, compress.Options{Iterations: o.Iterations, MaxArity: o.MaxArity,
-			Workers: max(o.Workers, 1), Shards: max(o.Shards, 1), Library: lib, Cost: o.Cost, Logger: logger})
+			Workers: max(o.Workers, 1), Shards: shardsOr(o.Shards, o.Workers), Library: lib, Cost: o.Cost, Logger: logger})
 		if err != nil {
 			return nil, st, err
 		}
@@ -352,4 +352,12 @@ func firstID(s *Solution) string {
 		return s.IDs[0]
 	}
 	return hex.EncodeToString(s.Hash[:8])
+}
+
+// shardsOr is shards, or as many as workers when 0 (at least 1).
+func shardsOr(shards, workers int) int {
+	if shards > 0 {
+		return shards
+	}
+	return max(workers, 1)
 }
