@@ -364,7 +364,11 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		got, rerr := storage.Get(rctx, c.b, c.key(c.manifestName))
 		cancel()
-		if rerr != nil || !bytes.Equal(got, data) {
+		switch {
+		case rerr != nil && !errors.Is(rerr, storage.ErrNotFound):
+			// Neither written for sure nor surely not: the files must stay.
+			return &UnknownCommitError{Err: err}
+		case rerr != nil || !bytes.Equal(got, data):
 			return fmt.Errorf("committing the manifest: %w", err)
 		}
 	}
@@ -397,6 +401,17 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 	}
 	return nil
 }
+
+// UnknownCommitError is a commit whose outcome is unknown: writing the
+// manifest failed and reading it back failed too, so it may or may not be
+// visible. Nothing may then be deleted: the files it names must stay.
+type UnknownCommitError struct{ Err error }
+
+func (e *UnknownCommitError) Error() string {
+	return fmt.Sprintf("committing the manifest: the outcome is unknown (the write failed and so did reading it back; its files are kept): %v", e.Err)
+}
+
+func (e *UnknownCommitError) Unwrap() error { return e.Err }
 
 // CleanupErr reports files of the previous output that Commit could not
 // delete after committing: they are unreferenced (readers ignore them) and

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,7 +53,10 @@ func commit(ctx context.Context, c *columnar.Committer, m *columnar.Manifest, id
 	finished := time.Now().UTC()
 	m.Run = columnar.RunInfo{ID: id, Command: command, Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds(), Stages: stages}
 	if err := c.Commit(ctx, m); err != nil {
-		_ = c.Abort(ctx)
+		var unknown *columnar.UnknownCommitError
+		if !errors.As(err, &unknown) {
+			_ = c.Abort(ctx)
+		}
 		return err
 	}
 	if err := c.CleanupErr(); err != nil {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -90,7 +91,17 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
 	var timings []columnar.StageTiming
 	warnings := &Warnings{}
+	var opened []TrajectoryProcessor
 	fail := func(err error) (*Result, error) {
+		for _, p := range opened {
+			if r, ok := p.(Releaser); ok {
+				r.Release()
+			}
+		}
+		var unknown *columnar.UnknownCommitError
+		if errors.As(err, &unknown) {
+			return nil, fmt.Errorf("run %s: %w", runID, err)
+		}
 		if aerr := c.Abort(ctx); aerr != nil {
 			log.Warn("cleaning up after a failed run", "error", aerr)
 		}
@@ -114,6 +125,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 			return fail(fmt.Errorf("stage %s: %w", st.Name(), err))
 		}
 		procs[i] = p
+		opened = append(opened, p)
 	}
 	// Local files need no large reads; remote ones read 1 MiB per request.
 	read := columnar.ReadOptions{ReadBufferSize: 1 << 20}

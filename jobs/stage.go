@@ -92,6 +92,32 @@ type TrajectoryProcessor interface {
 	Close(ctx context.Context) error
 }
 
+// Releaser is implemented by processors that hold resources (warm
+// sandboxes, clients) to release when a run fails before Close. Release
+// may be called after Close and more than once.
+type Releaser interface {
+	Release()
+}
+
+// WithRelease attaches release to p: it is called (once) by Close's
+// caller on failure, and by Close itself.
+func WithRelease(p TrajectoryProcessor, release func()) TrajectoryProcessor {
+	var once sync.Once
+	return &releasing{TrajectoryProcessor: p, release: func() { once.Do(release) }}
+}
+
+type releasing struct {
+	TrajectoryProcessor
+	release func()
+}
+
+func (r *releasing) Close(ctx context.Context) error {
+	defer r.release()
+	return r.TrajectoryProcessor.Close(ctx)
+}
+
+func (r *releasing) Release() { r.release() }
+
 // Processor builds a TrajectoryProcessor from typed functions: process
 // runs concurrently and computes an R from a trajectory; emit gets the
 // Rs one at a time, in input order.

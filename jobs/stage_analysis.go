@@ -269,7 +269,15 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 	}
 	w := analysis.Weights{Sampling: c.Weights.Sampling, Refinement: c.Weights.Refinement, Error: c.Weights.Error}
 	n, rt := env.Counters(), env.RunCounters()
-	return Processor(
+	release := func() {
+		if s.closeEx != nil {
+			s.closeEx()
+		}
+		if client != nil {
+			client.Close()
+		}
+	}
+	return WithRelease(Processor(
 		func(ctx context.Context, it *Item) (analysis.Row, error) {
 			r, err := a.Analyze(ctx, &it.Trajectory, w)
 			if err != nil {
@@ -296,14 +304,10 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 			return rows.Write(ctx, row)
 		},
 		func(ctx context.Context) error {
-			if s.closeEx != nil {
-				s.closeEx()
-			}
 			if client != nil {
 				for k, v := range client.Stats().Counters() {
 					rt.Add(k, v)
 				}
-				client.Close()
 			}
 			if err := rows.Close(ctx); err != nil {
 				return err
@@ -313,7 +317,7 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 			}
 			return writeReplays(ctx, env, cache)
 		},
-	), nil
+	), release), nil
 }
 
 // writeReplays persists the replay cache, sorted by key.

@@ -83,26 +83,37 @@ func (r *HTTPReplayer) Replay(ctx context.Context, t *columnar.Trajectory, budge
 	out := make([]StepOutcome, len(t.Steps))
 	results := make([]Outcome, n+1)
 	cached := make([]bool, n+1)
-	g, gctx := errgroup.WithContext(ctx)
+	errs := make([]error, n+1)
+	// At most the concurrency limit of requests are built at once (each
+	// holds a copy of the trajectory), and the error reported is the
+	// lowest step's, whatever the order requests fail in.
+	// Every replay runs even when one fails, so that the error reported
+	// (the lowest step's) does not depend on timing.
+	var g errgroup.Group
+	g.SetLimit(cap(r.sem))
 	for i := -1; i < n; i++ {
 		g.Go(func() error {
 			var removed []int
 			if i >= 0 {
 				removed = []int{i}
 			}
-			o, hit, err := r.one(gctx, t, removed)
-			if err != nil {
-				if i < 0 {
-					return fmt.Errorf("replay of the whole trajectory: %w", err)
-				}
-				return fmt.Errorf("replay without step %d: %w", i, err)
-			}
-			results[i+1], cached[i+1] = o, hit
+			o, hit, err := r.one(ctx, t, removed)
+			results[i+1], cached[i+1], errs[i+1] = o, hit, err
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
 		return Outcome{}, nil, st, err
+	}
+	for i, e := range errs {
+		if e == nil {
+			continue
+		}
+		if i == 0 {
+			return Outcome{}, nil, st, fmt.Errorf("replay of the whole trajectory: %w", e)
+		}
+		return Outcome{}, nil, st, fmt.Errorf("replay without step %d: %w", i-1, e)
 	}
 	base := results[0]
 	for i := 0; i <= n; i++ {
