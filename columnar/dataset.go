@@ -189,6 +189,37 @@ func readAnyManifest(ctx context.Context, b storage.BucketReader, dir string) (*
 	return nil, nil
 }
 
+// safeRel tells relative paths that stay below their root: not absolute,
+// no "." or ".." segment, no empty segment.
+func safeRel(p string) bool {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// safePartition tells Hive partition paths: key=value segments that stay
+// below their root ("" is no partition).
+func safePartition(p string) bool {
+	if p == "" {
+		return true
+	}
+	if !safeRel(p) {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if !strings.Contains(seg, "=") {
+			return false
+		}
+	}
+	return true
+}
+
 func manifestFiles(m *Manifest, dir, where, dataset string, want Schema) ([]SourceFile, error) {
 	d := m.Dataset(dataset)
 	if d == nil {
@@ -199,6 +230,9 @@ func manifestFiles(m *Manifest, dir, where, dataset string, want Schema) ([]Sour
 	}
 	var out []SourceFile
 	for _, f := range d.Files {
+		if !safeRel(f.Path) || !safePartition(f.Partition) {
+			return nil, fmt.Errorf("%s: dataset %q: file %q (partition %q) is not a path below the manifest", where, dataset, f.Path, f.Partition)
+		}
 		out = append(out, SourceFile{Key: storage.Join(dir, f.Path), Rel: f.Path, Size: f.Bytes, Format: FormatOf(f.Path), Partition: f.Partition, ContentID: "sha256:" + f.SHA256})
 	}
 	return out, nil

@@ -206,3 +206,31 @@ func TestSinkMaxOpenParts(t *testing.T) {
 		}
 	}
 }
+
+// A manifest naming files outside its directory is refused, and so is a
+// file to be created outside the committer's root.
+func TestPathsStayBelowTheRoot(t *testing.T) {
+	ctx := context.Background()
+	b, _ := storage.NewLocal(t.TempDir())
+	m := map[string]any{"format": columnar.ManifestFormat, "format_version": 2, "kind": "dataset", "fingerprint": "x",
+		"datasets": []map[string]any{{"name": "trajectories", "format": "parquet", "schema": "trajectory", "schema_version": 1, "rows": 1,
+			"files": []map[string]any{{"path": "ok/part.parquet", "partition": "../../../escaped=1", "rows": 1, "bytes": 1, "sha256": "00"}}}},
+		"counters": map[string]any{}, "run": map[string]any{}}
+	data, _ := json.Marshal(m)
+	if err := storage.Put(ctx, b, columnar.DatasetManifest, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := columnar.OpenSource(ctx, b, ""); err == nil || !strings.Contains(err.Error(), "not a path below the manifest") {
+		t.Fatalf("an escaping partition: %v", err)
+	}
+	c, err := columnar.NewCommitter(ctx, b, "out", columnar.RunManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Declare(columnar.DatasetInfo{Name: "x", Schema: scoreSchema}, "parquet")
+	for _, rel := range []string{"../x.parquet", "/abs.parquet", "a/../../x.parquet"} {
+		if _, err := c.Create(ctx, "x", rel, ""); err == nil {
+			t.Errorf("Create(%q) succeeded", rel)
+		}
+	}
+}

@@ -285,6 +285,9 @@ func (c *Committer) Create(ctx context.Context, dataset, rel, partition string) 
 	if !ok {
 		return nil, fmt.Errorf("create %s: dataset %q was not declared", rel, dataset)
 	}
+	if !safeRel(rel) || !safePartition(partition) {
+		return nil, fmt.Errorf("create %q (partition %q): not a path below the output", rel, partition)
+	}
 	w, err := c.b.NewWriter(ctx, c.key(rel))
 	if err != nil {
 		return nil, err
