@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -130,8 +131,15 @@ func OpenDataset(ctx context.Context, b storage.BucketReader, root, dataset stri
 	for _, o := range objs {
 		rel := strings.TrimPrefix(o.Key, prefix)
 		base := path.Base(rel)
-		if (base == DatasetManifest || base == RunManifest) && rel != base && !hidden(path.Dir(rel)) {
+		if (base == DatasetManifest || base == RunManifest || base == PendingMarker) && rel != base && !hidden(path.Dir(rel)) {
 			governed = append(governed, path.Dir(rel))
+		}
+	}
+	slices.Sort(governed)
+	governed = slices.Compact(governed)
+	for _, o := range objs {
+		if strings.TrimPrefix(o.Key, prefix) == PendingMarker {
+			return nil, fmt.Errorf("%s: an output is being written here, or its writer crashed (%s, no manifest): nothing committed to read", where, PendingMarker)
 		}
 	}
 	underManifest := func(rel string) bool {
@@ -156,7 +164,7 @@ func OpenDataset(ctx context.Context, b storage.BucketReader, root, dataset stri
 			return nil, err
 		}
 		if m == nil {
-			continue
+			continue // only pending: an output not committed (yet)
 		}
 		files, err := manifestFiles(m, sub, locationName(b, sub), dataset, want)
 		if err != nil {

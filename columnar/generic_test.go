@@ -234,3 +234,45 @@ func TestPathsStayBelowTheRoot(t *testing.T) {
 		}
 	}
 }
+
+// The files of an output that has not committed (a run in progress, or
+// one whose process was killed) are never read: a reader of the parent
+// directory skips them, a reader of the output itself is told.
+func TestPendingOutputsAreNotRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, _ := storage.NewLocal(dir)
+	// A committed dataset under a/, and a crashed one under b/.
+	for _, sub := range []string{"a", "b"} {
+		c, err := columnar.NewCommitter(ctx, b, sub, columnar.DatasetManifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := columnar.NewSink(c, columnar.SinkOptions[columnar.Trajectory]{Fingerprint: sub})
+		tr := columnar.Trajectory{SchemaVersion: 1, TrajectoryID: sub}
+		if err := s.Write(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if sub == "a" {
+			if err := c.Commit(ctx, &columnar.Manifest{Kind: "dataset"}); err != nil {
+				t.Fatal(err)
+			}
+		} // b: killed before its manifest
+	}
+	if ok, _ := storage.Exists(ctx, b, "a/"+columnar.PendingMarker); ok {
+		t.Fatal("a committed output kept its pending marker")
+	}
+	src, err := columnar.OpenSource(ctx, b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.Files) != 1 || !strings.HasPrefix(src.Files[0].Key, "a/") {
+		t.Fatalf("files read: %+v", src.Files)
+	}
+	if _, err := columnar.OpenSource(ctx, b, "b"); err == nil || !strings.Contains(err.Error(), "nothing committed to read") {
+		t.Fatalf("reading the crashed output: %v", err)
+	}
+}

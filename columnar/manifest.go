@@ -27,6 +27,11 @@ const (
 	// ManifestFormatVersion is the manifest format this build writes: 2
 	// names each dataset's schema and stage.
 	ManifestFormatVersion = 2
+	// PendingMarker is written in an output's root before any of its
+	// files and deleted once its manifest is: readers of a parent
+	// directory never read the files of an output that has not committed
+	// (in progress, or crashed).
+	PendingMarker = "_pending"
 )
 
 // Manifest describes a committed output: the files of each dataset with
@@ -223,7 +228,17 @@ func NewCommitter(ctx context.Context, b storage.Bucket, root, manifestName stri
 	default:
 		return nil, fmt.Errorf("reading the previous manifest: %w", err)
 	}
+	if err := storage.Put(ctx, b, c.key(PendingMarker), []byte("atlas-learn: an output is being written here; readers skip its files until the manifest exists\n")); err != nil {
+		return nil, fmt.Errorf("marking the output as pending: %w", err)
+	}
 	return c, nil
+}
+
+// unmark deletes the pending marker, best effort.
+func (c *Committer) unmark(ctx context.Context) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_ = c.b.Delete(dctx, c.key(PendingMarker))
 }
 
 // Previous is the manifest committed before, or nil.
@@ -378,6 +393,7 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 	c.mu.Lock()
 	c.committed = true
 	c.mu.Unlock()
+	c.unmark(ctx)
 	// Committed. From here on nothing may fail the commit: deleting the
 	// files only the previous manifest named is clean-up, and its errors
 	// are kept for CleanupErr, not returned.
@@ -444,6 +460,7 @@ func (c *Committer) Abort(ctx context.Context) error {
 	for _, f := range open {
 		_ = f.Abort()
 	}
+	defer c.unmark(ctx)
 	keep := map[string]bool{}
 	if c.old != nil {
 		for _, d := range c.old.Datasets {
