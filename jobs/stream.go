@@ -49,7 +49,7 @@ type doneBatch struct {
 // same order and each processor's emit functions are called, in that
 // order, by a goroutine of its own. Memory is bounded by the
 // files being read (one read buffer per column each) and the batches in
-// flight (about 3 × workers × streamBatch trajectories),
+// flight (about 2 × workers + 13 batches of streamBatch trajectories),
 // whatever the input's size, and the emitted order is the input order,
 // whatever the number of workers.
 func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcessor, o streamOptions) ([]fileStats, error) {
