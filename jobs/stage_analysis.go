@@ -226,7 +226,7 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 				return nil, fmt.Errorf("analysis.replay_cache: %w", err)
 			}
 		}
-		env.RunCounters().Add("replay_cache_loaded", int64(len(cache.Entries())))
+		env.RunCounters().Add("replay_cache_loaded", int64(cache.Len()))
 		switch c.Replayer {
 		case "code":
 			ex, closeEx, warn, err := newExecutor(ctx, s.sbx, env.Workers, env.Log)

@@ -86,6 +86,13 @@ func (c *MemCache) Put(key string, o Outcome) {
 	c.m[key] = o
 }
 
+// Len is the number of entries.
+func (c *MemCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
 // Entries returns every entry, for persisting.
 func (c *MemCache) Entries() map[string]Outcome {
 	c.mu.Lock()
