@@ -100,9 +100,6 @@ func ExportATIF(t columnar.Trajectory) ([]byte, error) {
 			Metadata:     t.Metadata,
 		}},
 	}
-	if doc.Agent.Name == "" {
-		doc.Agent.Name = "unknown"
-	}
 	user := atifStep{StepID: 1, Source: "user", Message: t.Task.Description}
 	if !t.CreatedAt.IsZero() && t.CreatedAt.After(epoch) {
 		user.Timestamp = t.CreatedAt.UTC().Format(time.RFC3339Nano)
