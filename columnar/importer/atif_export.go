@@ -69,7 +69,8 @@ const atifUnknownVersion = "unknown"
 //
 // session_id is trajectory_id. agent.name and agent.model_name are the
 // agent's name and model; agent.version, which ATIF requires and the
-// canonical schema does not record, is "unknown". The first step is a
+// canonical schema does not record, is "unknown" (or, for a trajectory
+// imported from ATIF, the version its extra.source.agent kept). The first step is a
 // "user" step whose message is the task description (timestamped with
 // created_at when it is known). Each canonical step is one "agent" step:
 // message is the thought; a step with an action holds one tool call,
@@ -100,6 +101,9 @@ func ExportATIF(t columnar.Trajectory) ([]byte, error) {
 			Metadata:     t.Metadata,
 		}},
 	}
+	if v := atifSourceVersion(t.Extra); v != "" {
+		doc.Agent.Version = v
+	}
 	user := atifStep{StepID: 1, Source: "user", Message: t.Task.Description}
 	if !t.CreatedAt.IsZero() && t.CreatedAt.After(epoch) {
 		user.Timestamp = t.CreatedAt.UTC().Format(time.RFC3339Nano)
@@ -129,4 +133,25 @@ func ExportATIF(t columnar.Trajectory) ([]byte, error) {
 		return nil, fmt.Errorf("encode ATIF document of %s: %w", t.TrajectoryID, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// atifSourceVersion is the agent version kept in the extra of a trajectory
+// imported from ATIF, or "".
+func atifSourceVersion(extra json.RawMessage) string {
+	var x struct {
+		SourceFormat string `json:"source_format"`
+		Source       struct {
+			Agent struct {
+				Version json.RawMessage `json:"version"`
+			} `json:"agent"`
+		} `json:"source"`
+	}
+	if json.Unmarshal(extra, &x) != nil || x.SourceFormat != string(ATIF) {
+		return ""
+	}
+	var v string
+	if json.Unmarshal(x.Source.Agent.Version, &v) != nil {
+		return ""
+	}
+	return v
 }
