@@ -69,7 +69,8 @@ type atifRootExt struct {
 // Steps: each "agent" step gives one step per tool call, in order (a step
 // without tool calls gives one step holding only its thought). The thought
 // is the step's reasoning_content and message, joined by a blank line when
-// both are there (it goes on every step made from that ATIF step). The
+// both are there; like the other importers, it goes on the first of the
+// steps made from that ATIF step. The
 // action is the tool call, mapped like an OpenAI tool call (a bash tool is
 // its command, classified like any shell command; an editor call is an
 // edit or a view; other calls are "function_name {arguments}"). The
@@ -406,7 +407,10 @@ func atifAgentStep(so *object, p, message string) ([]columnar.Step, []map[string
 				return nil, nil, fieldErrorf(childPath(cp, "arguments"), "%w", err)
 			}
 		}
-		st := columnar.Step{Thought: thought}
+		st := columnar.Step{}
+		if j == 0 {
+			st.Thought = thought
+		}
 		st.Action, st.ActionType, st.Code = classifyToolCall(name, args, argsText)
 		f := map[string]any{"function_name": name}
 		if id != "" {

@@ -30,7 +30,7 @@ func TestATIFSample(t *testing.T) {
 	thought := "The file does not exist yet.\n\nI will write the file and list the directory."
 	wants := []columnar.Step{
 		{Index: 0, Thought: thought, Action: "echo 'Hello, world!' > hello.txt", ActionType: ActionBash},
-		{Index: 1, Thought: thought, Action: "ls /nonexistent", ActionType: ActionView, Observation: "ls: cannot access '/nonexistent': No such file or directory", IsError: true},
+		{Index: 1, Action: "ls /nonexistent", ActionType: ActionView, Observation: "ls: cannot access '/nonexistent': No such file or directory", IsError: true},
 		{Index: 2, Thought: "Checking the content.", Action: `read_file {"path":"hello.txt"}`, ActionType: ActionView, Observation: "Hello, world!"},
 		{Index: 3, Thought: "hello.txt now holds 'Hello, world!'."},
 	}
