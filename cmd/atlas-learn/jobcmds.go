@@ -81,7 +81,7 @@ func newImportCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, jsonl, or auto to detect each file's format from its content (required)")
+	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, atif, jsonl, or auto to detect each file's format from its content (required)")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
 	f.StringArrayVar(&results, "results", nil, "SWE-bench evaluation results (per-instance report.json or a combined report with resolved_ids); sets outcome.success and reward from them (repeatable)")

@@ -33,6 +33,8 @@ var miniPromptMarkers = append([]string{"mswea_bash_command", "mini-swe-agent"},
 // first JSON value, and whether another follows (JSONL). name is only for
 // errors. The rules, in order:
 //
+//   - an object whose "schema_version" is a string starting with "ATIF-":
+//     ATIF;
 //   - JSONL (several values) or one line whose record has
 //     "schema_version" and "trajectory_id": native JSONL;
 //   - a list of events with "action"/"observation" keys, or a record
@@ -109,6 +111,8 @@ func classifyValue(v json.RawMessage, multi bool) (Detection, bool) {
 		lines = "JSONL records"
 	}
 	switch {
+	case isATIFVersion(top["schema_version"]):
+		return Detection{ATIF, lines + " with an ATIF schema_version"}, true
 	case has("schema_version") && has("trajectory_id"):
 		return Detection{Native, lines + " with schema_version and trajectory_id"}, true
 	case isEventList(list("history")):
@@ -212,4 +216,11 @@ func hasMiniPrompt(items []json.RawMessage) bool {
 		}
 	}
 	return false
+}
+
+// isATIFVersion reports whether raw is a schema_version string starting
+// with "ATIF-".
+func isATIFVersion(raw json.RawMessage) bool {
+	var s string
+	return jsonKind(raw) == "string" && json.Unmarshal(raw, &s) == nil && strings.HasPrefix(s, "ATIF-")
 }

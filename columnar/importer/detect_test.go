@@ -22,6 +22,7 @@ func TestDetectFormatFiles(t *testing.T) {
 		filepath.Join("testdata", "mini_micro_old.traj.json"): MiniSWEAgent,
 		filepath.Join("testdata", "swe_bad_step.traj"):        SWEAgent,
 		filepath.Join("testdata", "openhands_output.jsonl"):   OpenHands,
+		filepath.Join("testdata", "atif_sample.json"):         ATIF,
 	}
 	// The shared files are named by their format: detection must agree.
 	root := filepath.Join(shareddata.Dir(t), "trajectories")

@@ -1,7 +1,8 @@
 // Package importer converts agent trajectories written by other tools into
 // ATLAS's canonical model, columnar.Trajectory.
 //
-// Four source formats are read (OpenHands runs too: see OpenHands):
+// Four source formats are read (OpenHands runs and ATIF documents too:
+// see OpenHands and ATIF):
 //
 //   - SWE-agent .traj files (Format SWEAgent): one JSON object holding a
 //     "trajectory" list of steps, the "history" of chat messages and an
@@ -115,7 +116,7 @@ const (
 )
 
 // Formats lists the formats Import reads, in a fixed order.
-func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands} }
+func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands, ATIF} }
 
 // ParseFormat returns the Format named s.
 func ParseFormat(s string) (Format, error) {
@@ -227,6 +228,8 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 		err = s.linesOrDocument(r, convertOpenAIChat)
 	case OpenHands:
 		err = s.importOpenHands(r)
+	case ATIF:
+		err = s.linesOrDocument(r, convertATIF)
 	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
 	// foreign format: callers read it with columnar.ReadJSONL (see
 	// jobs.importFile). Should it move behind this dispatcher, its case

@@ -1,0 +1,161 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/importer"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+)
+
+// ExportFormats are the formats Export writes.
+var ExportFormats = []string{string(importer.ATIF)}
+
+// ExportOptions configure Export.
+type ExportOptions struct {
+	// To is the format written: "atif".
+	To string
+	// Input is a trajectory dataset (path, file:// or s3://; a directory
+	// with or without a manifest, or one data file).
+	Input string
+	// Output is a local directory, created when missing.
+	Output  string
+	OnError columnar.OnError
+	S3      storage.S3Config
+}
+
+// ExportStats count what Export did.
+type ExportStats struct {
+	Exported int
+	Skipped  int
+}
+
+// maxExportName bounds the stem of an exported file's name.
+const maxExportName = 120
+
+// Export writes every trajectory of the dataset at opts.Input as one file
+// of format opts.To in the directory opts.Output, in the dataset's order.
+// For ATIF (importer.ExportATIF) a file is one ATIF-v1.4 document named
+// after the trajectory_id (see ExportFileName); the same dataset always
+// gives the same bytes. A file is written to a temporary name and renamed,
+// so no reader sees half a document; an existing file of the same name is
+// replaced. Two trajectories with the same id are an error (a dataset
+// written by import holds none).
+func Export(ctx context.Context, opts ExportOptions, log *slog.Logger) (ExportStats, error) {
+	var st ExportStats
+	if opts.To != string(importer.ATIF) {
+		return st, fmt.Errorf("export: unknown format %q (known: %s)", opts.To, strings.Join(ExportFormats, ", "))
+	}
+	if opts.Input == "" || opts.Output == "" {
+		return st, fmt.Errorf("export: input and output are required")
+	}
+	if opts.OnError == "" {
+		opts.OnError = columnar.OnErrorFail
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b, root, err := storage.OpenInput(ctx, opts.Input, opts.S3)
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	defer b.Close()
+	src, err := columnar.OpenSource(ctx, b, root)
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	if err := os.MkdirAll(opts.Output, 0o755); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	names := map[string]string{} // file name -> trajectory id
+	onBad := func(re *columnar.RecordError) {
+		log.Warn("skipping trajectory record", "error", re.Error())
+	}
+	for _, f := range src.Files {
+		scan, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, opts.OnError, onBad, func(t *columnar.Trajectory, pos columnar.Position) error {
+			name := ExportFileName(t.TrajectoryID)
+			if prev, ok := names[name]; ok {
+				return fmt.Errorf("export %s: trajectory_id %q: file %s already written for %q", pos.File, t.TrajectoryID, name, prev)
+			}
+			names[name] = t.TrajectoryID
+			doc, err := importer.ExportATIF(*t)
+			if err != nil {
+				return fmt.Errorf("export %s: %w", pos.File, err)
+			}
+			if err := writeFileAtomic(filepath.Join(opts.Output, name), doc); err != nil {
+				return fmt.Errorf("export: %w", err)
+			}
+			st.Exported++
+			return nil
+		})
+		st.Skipped += int(scan.Skipped)
+		if err != nil {
+			return st, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	log.Info("exported trajectories", "format", opts.To, "output", opts.Output, "trajectories", st.Exported, "skipped", st.Skipped)
+	return st, nil
+}
+
+// ExportFileName is the name of the file an exported trajectory is written
+// to: its trajectory_id with every byte other than ASCII letters, digits,
+// "-", "_" and "." replaced by "_", at most 120 bytes, plus ".json". When
+// the id had to change (or is empty, or starts with "."), "-" and the
+// first 12 hex digits of the id's SHA-256 follow, so that two ids never
+// share a name.
+func ExportFileName(id string) string {
+	var b strings.Builder
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	stem := b.String()
+	if len(stem) > maxExportName {
+		stem = stem[:maxExportName]
+	}
+	if stem != id || stem == "" || strings.HasPrefix(stem, ".") {
+		sum := sha256.Sum256([]byte(id))
+		stem = strings.TrimLeft(stem, ".") + "-" + hex.EncodeToString(sum[:6])
+	}
+	return stem + ".json"
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".export-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	werr := tmp.Chmod(0o644)
+	if werr == nil {
+		_, werr = tmp.Write(data)
+	}
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(name, path)
+	}
+	if werr != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}
