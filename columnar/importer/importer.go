@@ -115,7 +115,7 @@ const (
 )
 
 // Formats lists the formats Import reads, in a fixed order.
-func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands} }
+func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands, Parquet} }
 
 // ParseFormat returns the Format named s.
 func ParseFormat(s string) (Format, error) {
@@ -173,6 +173,9 @@ type Options struct {
 	// there is a bad record (a *DuplicateIDError), counted in
 	// Stats.DuplicateIDs as well as Stats.Skipped when skipped.
 	IDs *IDSet
+	// Mapping names the columns of a Parquet file (Format Parquet); nil
+	// is the built-in "chat" mapping.
+	Mapping *ParquetMapping
 }
 
 // Stats counts what Import did.
@@ -227,6 +230,8 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 		err = s.linesOrDocument(r, convertOpenAIChat)
 	case OpenHands:
 		err = s.importOpenHands(r)
+	case Parquet:
+		err = s.importParquet(r)
 	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
 	// foreign format: callers read it with columnar.ReadJSONL (see
 	// jobs.importFile). Should it move behind this dispatcher, its case
@@ -246,6 +251,7 @@ type record struct {
 	name string // file name as given to Import
 	stem string // file base name without its trajectory extensions
 	line int64  // 1-based line for JSONL records, 0 otherwise
+	row  int64  // 1-based Parquet row, 0 otherwise
 	data []byte // the record's JSON text, valid UTF-8
 	// fileSum is the hex SHA-256 of the whole file's bytes as read, for
 	// single-trajectory files; empty for JSONL records.
@@ -283,7 +289,7 @@ func (s *session) handle(rec record, conv converter) error {
 			if s.opts.OnError == columnar.OnErrorSkip {
 				s.stats.DuplicateIDs++
 			}
-			return s.bad(&columnar.RecordError{File: s.name, Line: rec.line, Row: -1, Field: "trajectory_id", Err: derr})
+			return s.bad(&columnar.RecordError{File: s.name, Line: rec.line, Row: rec.row - 1, Field: "trajectory_id", Err: derr})
 		}
 	}
 	if err := s.emit(t); err != nil {
@@ -315,7 +321,7 @@ func (s *session) skipped(e *columnar.RecordError) {
 
 // recordError wraps a conversion error with the record's position.
 func (s *session) recordError(rec record, err error) *columnar.RecordError {
-	e := &columnar.RecordError{File: s.name, Line: rec.line, Row: -1, Err: err}
+	e := &columnar.RecordError{File: s.name, Line: rec.line, Row: rec.row - 1, Err: err}
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		e.Field = fe.path
