@@ -52,7 +52,7 @@ func newRunCmd(g *globals) *cobra.Command {
 }
 
 func newImportCmd(g *globals) *cobra.Command {
-	var from, output string
+	var from, output, mapping string
 	var results []string
 	cmd := &cobra.Command{
 		Use:   "import --from FORMAT --output URI [--results FILE]... FILES...",
@@ -66,7 +66,7 @@ func newImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results}, log)
+			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping}, log)
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,8 @@ func newImportCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, jsonl, or auto to detect each file's format from its content (required)")
+	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, parquet, jsonl, or auto to detect each file's format from its content (required)")
+	f.StringVar(&mapping, "map", "", "with --from parquet: the column mapping, a built-in (chat, swe-smith, nebius; default chat) or a YAML mapping file")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
 	f.StringArrayVar(&results, "results", nil, "SWE-bench evaluation results (per-instance report.json or a combined report with resolved_ids); sets outcome.success and reward from them (repeatable)")
