@@ -6,6 +6,14 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar/importer"
 )
 
+// ImportConfig configures import.
+type ImportConfig struct {
+	// Map is the Parquet mapping of import --from parquet (--map): a
+	// built-in name (chat, swe-smith, nebius) or a YAML mapping file;
+	// empty is chat.
+	Map string `yaml:"map" json:"map"`
+}
+
 // importMapping resolves ImportOptions.Map: the Parquet mapping of an
 // import --from parquet (the built-in "chat" when Map is empty), nil for
 // other formats. Map with another format is an error.
