@@ -13,6 +13,9 @@
 //   - OpenAI-chat JSONL (Format OpenAIChat): one record per line with a
 //     "messages" list and outcome columns such as "resolved" or "patch", the
 //     shape of public trajectory datasets.
+//   - Parquet datasets (Format Parquet): one trajectory per row, the
+//     columns named by a ParquetMapping, each row converted as an
+//     OpenAI-chat record.
 //
 // Import streams: a JSONL file is read one line at a time and each
 // trajectory is handed to a callback as soon as it is built. An

@@ -397,6 +397,9 @@ func (s *session) importParquet(r io.Reader) error {
 	if s.opts.Mapping != nil {
 		m = *s.opts.Mapping
 	}
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("import %s: parquet mapping %s: %w", s.name, m.Name, err)
+	}
 	b, err := m.bind(s.name, f.Schema())
 	if err != nil {
 		return err
