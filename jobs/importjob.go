@@ -23,7 +23,7 @@ const NativeJSONL = "jsonl"
 
 // ImportOptions configures an import.
 type ImportOptions struct {
-	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, jsonl
+	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, parquet, jsonl
 	// or auto (detected per file from its content).
 	Format string
 	// Files are local source files, imported in the order given.

@@ -1,7 +1,7 @@
 // Package importer converts agent trajectories written by other tools into
 // ATLAS's canonical model, columnar.Trajectory.
 //
-// Four source formats are read (OpenHands runs too: see OpenHands):
+// Five source formats are read (OpenHands runs too: see OpenHands):
 //
 //   - SWE-agent .traj files (Format SWEAgent): one JSON object holding a
 //     "trajectory" list of steps, the "history" of chat messages and an
