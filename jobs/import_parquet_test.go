@@ -55,6 +55,11 @@ func TestImportParquetMapping(t *testing.T) {
 	if in.Rows != 2 || in.Successes != 1 || in.Steps != 2 {
 		t.Fatalf("inspect = %+v", in)
 	}
+	// auto detects Parquet and applies the mapping.
+	m, err = jobs.Import(context.Background(), jobs.ImportOptions{Format: "auto", Map: "nebius", Files: []string{src}, Output: filepath.Join(dir, "auto"), OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}, quiet())
+	if err != nil || m.Counters["format_parquet"] != 1 || m.Counters["rows_imported"] != 2 {
+		t.Fatalf("auto: %v %v", err, m)
+	}
 	// A mapping naming a column the file lacks fails, naming both.
 	_, err = jobs.Import(context.Background(), jobs.ImportOptions{Format: "parquet", Map: "swe-smith", Files: []string{src}, Output: filepath.Join(dir, "o2"), OnError: columnar.OnErrorSkip, Parquet: cfg.Parquet}, quiet())
 	if err == nil || !strings.Contains(err.Error(), `column "messages"`) || !strings.Contains(err.Error(), "nebius.parquet") {

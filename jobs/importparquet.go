@@ -15,10 +15,10 @@ type ImportConfig struct {
 }
 
 // importMapping resolves ImportOptions.Map: the Parquet mapping of an
-// import --from parquet (the built-in "chat" when Map is empty), nil for
-// other formats. Map with another format is an error.
+// import --from parquet or auto (the built-in "chat" when Map is empty),
+// nil for other formats. Map with another format is an error.
 func importMapping(opts ImportOptions) (*importer.ParquetMapping, error) {
-	if opts.Format != string(importer.Parquet) {
+	if opts.Format != string(importer.Parquet) && opts.Format != importer.Auto {
 		if opts.Map != "" {
 			return nil, fmt.Errorf("--map %s: only --from parquet reads a mapping, not --from %s", opts.Map, opts.Format)
 		}

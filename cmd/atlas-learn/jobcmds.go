@@ -66,8 +66,8 @@ func newImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			mapping := cfg.Import.Map // import.map applies to --from parquet; an explicit --map is checked for any format
-			if from != "parquet" && !cmd.Flags().Changed("map") {
+			mapping := cfg.Import.Map // import.map applies to --from parquet and auto; an explicit --map is checked for any format
+			if from != "parquet" && from != "auto" && !cmd.Flags().Changed("map") {
 				mapping = ""
 			}
 			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping}, log)
