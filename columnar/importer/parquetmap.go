@@ -397,6 +397,9 @@ func (s *session) importParquet(r io.Reader) error {
 	if s.opts.Mapping != nil {
 		m = *s.opts.Mapping
 	}
+	if m.Name == "" {
+		m.Name = "(unnamed)"
+	}
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("import %s: parquet mapping %s: %w", s.name, m.Name, err)
 	}
