@@ -38,6 +38,7 @@ type Config struct {
 	Sandbox  SandboxConfig    `yaml:"sandbox" json:"sandbox"`
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
+	Import   ImportConfig     `yaml:"import" json:"import"`
 }
 
 // ParquetConfig configures the data files written.

@@ -23,7 +23,7 @@ const NativeJSONL = "jsonl"
 
 // ImportOptions configures an import.
 type ImportOptions struct {
-	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, jsonl
+	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, parquet, jsonl
 	// or auto (detected per file from its content).
 	Format string
 	// Files are local source files, imported in the order given.
@@ -37,6 +37,10 @@ type ImportOptions struct {
 	// combined run report; see importer.ReadResults) whose verdicts replace
 	// the success heuristic of the trajectories of their instances.
 	Results []string
+	// Map is the Parquet mapping of --from parquet: a built-in name or a
+	// YAML mapping file (see importer.ParquetMapping); empty is "chat".
+	Map     string
+	mapping *importer.ParquetMapping
 }
 
 // Import converts source files to a canonical trajectory dataset at
@@ -76,6 +80,10 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		}
 		format = f
 	}
+	var err error
+	if opts.mapping, err = importMapping(opts); err != nil {
+		return nil, err
+	}
 	var results *evalResults
 	if len(opts.Results) > 0 {
 		r, err := loadResults(opts.Results)
@@ -108,8 +116,9 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		Parquet ParquetConfig
 		Version string
 		Mapping int
-		Results []string `json:",omitempty"`
-	}{opts.Format, opts.OnError, opts.Parquet, Version, importer.MappingVersion, opts.Results})
+		Results []string                 `json:",omitempty"`
+		Map     *importer.ParquetMapping `json:",omitempty"`
+	}{opts.Format, opts.OnError, opts.Parquet, Version, importer.MappingVersion, opts.Results, opts.mapping})
 	fp := columnar.Fingerprint(h.Sum(nil), shape)
 
 	created := newLocalDir(opts.Output, opts.S3)
@@ -183,11 +192,12 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	m.Inputs = inputs
 	m.Counters["files_read"] = int64(len(opts.Files))
 	m.Config, _ = json.Marshal(struct {
-		Format  string           `json:"format"`
-		OnError columnar.OnError `json:"on_error"`
-		Parquet ParquetConfig    `json:"parquet"`
-		Results []string         `json:"results,omitempty"`
-	}{opts.Format, opts.OnError, opts.Parquet, opts.Results})
+		Format  string                   `json:"format"`
+		OnError columnar.OnError         `json:"on_error"`
+		Parquet ParquetConfig            `json:"parquet"`
+		Results []string                 `json:"results,omitempty"`
+		Map     *importer.ParquetMapping `json:"map,omitempty"`
+	}{opts.Format, opts.OnError, opts.Parquet, opts.Results, opts.mapping})
 	if err := commit(ctx, out.c, m, "import-"+fp, "import", started, log, nil); err != nil {
 		return fail(err)
 	}
@@ -228,7 +238,7 @@ func importFile(ctx context.Context, format importer.Format, opts ImportOptions,
 			})
 		return rows, skipped, dups, err
 	}
-	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: opts.OnError, Logger: log, IDs: ids})
+	st, err := importer.Import(ctx, format, name, f, emit, importer.Options{OnError: opts.OnError, Logger: log, IDs: ids, Mapping: opts.mapping})
 	return int64(st.Imported), int64(st.Skipped), int64(st.DuplicateIDs), err
 }
 

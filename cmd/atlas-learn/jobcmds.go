@@ -62,11 +62,15 @@ func newImportCmd(g *globals) *cobra.Command {
   atlas-learn import --from swe-agent --results gpt-4o.run1.json --output data/swe runs/*/*.traj   # --results once per file: a glob after it would be read as trajectories`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error"})
+			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error", "map": "import.map"})
 			if err != nil {
 				return err
 			}
-			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results}, log)
+			mapping := cfg.Import.Map // import.map applies to --from parquet and auto; an explicit --map is checked for any format
+			if from != "parquet" && from != "auto" && !cmd.Flags().Changed("map") {
+				mapping = ""
+			}
+			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping}, log)
 			if err != nil {
 				return err
 			}
@@ -81,7 +85,8 @@ func newImportCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, atif, jsonl, or auto to detect each file's format from its content (required)")
+	f.StringVar(&from, "from", "", "source format: swe-agent, mini-swe-agent, openai-chat, openhands, atif, parquet, jsonl, or auto to detect each file's format from its content (required)")
+	f.String("map", "", "with --from parquet: the column mapping, a built-in (chat, swe-smith, nebius; default chat) or a YAML mapping file (config import.map)")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
 	f.StringArrayVar(&results, "results", nil, "SWE-bench evaluation results (per-instance report.json or a combined report with resolved_ids); sets outcome.success and reward from them (repeatable)")

@@ -63,6 +63,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"run", "--input", filepath.Join(dir, "missing"), "--output", filepath.Join(dir, "o")}, "no such file or directory"},
 		{[]string{"run", "--input", dir, "--output", filepath.Join(dir, "o")}, "no .parquet or .jsonl files"},
 		{[]string{"import", "--from", "swe-agent", "--output", dir}, "requires at least 1 arg"},
+		{[]string{"import", "--from", "openai-chat", "--map", "nebius", "--output", filepath.Join(dir, "o"), cfgFile}, "--map nebius: only --from parquet"},
+		{[]string{"import", "--from", "parquet", "--map", "nosuch", "--output", filepath.Join(dir, "o"), cfgFile}, `parquet mapping "nosuch"`},
 		{[]string{"inspect", "s3://"}, "no bucket"},
 		{[]string{"compress", "--set", "no.such.key=1", "--out", filepath.Join(dir, "r.json"), "x.json"}, `unknown configuration key "no.such.key"`},
 		{[]string{"compress", "map", "--set", "concepts.cost.app=x", "--summary", filepath.Join(dir, "s.json"), "x.json"}, "concepts.cost.app: want an integer"},

@@ -49,11 +49,16 @@ var miniPromptMarkers = append([]string{"mswea_bash_command", "mini-swe-agent"},
 //     OpenAI-chat; a bare list of chat messages without the mini prompt is
 //     mini-swe-agent's older form too, the only list of messages read here.
 //
+// A file that starts with the Parquet magic bytes "PAR1" is Parquet.
+//
 // Only the first record of a JSONL file is looked at.
 func DetectFormat(name string, r io.Reader) (Detection, error) {
 	br := bufio.NewReader(r)
 	if b, err := br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
 		_, _ = br.Discard(len(utf8BOM))
+	}
+	if b, err := br.Peek(4); err == nil && string(b) == "PAR1" {
+		return Detection{Format: Parquet, Reason: "Parquet magic bytes PAR1"}, nil
 	}
 	dec := json.NewDecoder(br)
 	var first json.RawMessage

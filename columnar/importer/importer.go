@@ -1,8 +1,8 @@
 // Package importer converts agent trajectories written by other tools into
 // ATLAS's canonical model, columnar.Trajectory.
 //
-// Four source formats are read (OpenHands runs and ATIF documents too:
-// see OpenHands and ATIF):
+// Five source formats are read (OpenHands runs, ATIF documents and
+// Parquet rows too: see OpenHands, ATIF and Parquet):
 //
 //   - SWE-agent .traj files (Format SWEAgent): one JSON object holding a
 //     "trajectory" list of steps, the "history" of chat messages and an
@@ -14,6 +14,9 @@
 //   - OpenAI-chat JSONL (Format OpenAIChat): one record per line with a
 //     "messages" list and outcome columns such as "resolved" or "patch", the
 //     shape of public trajectory datasets.
+//   - Parquet datasets (Format Parquet): one trajectory per row, the
+//     columns named by a ParquetMapping, each row converted as an
+//     OpenAI-chat record.
 //
 // Import streams: a JSONL file is read one line at a time and each
 // trajectory is handed to a callback as soon as it is built. An
@@ -116,7 +119,9 @@ const (
 )
 
 // Formats lists the formats Import reads, in a fixed order.
-func Formats() []Format { return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands, ATIF} }
+func Formats() []Format {
+	return []Format{SWEAgent, MiniSWEAgent, OpenAIChat, OpenHands, ATIF, Parquet}
+}
 
 // ParseFormat returns the Format named s.
 func ParseFormat(s string) (Format, error) {
@@ -174,6 +179,9 @@ type Options struct {
 	// there is a bad record (a *DuplicateIDError), counted in
 	// Stats.DuplicateIDs as well as Stats.Skipped when skipped.
 	IDs *IDSet
+	// Mapping names the columns of a Parquet file (Format Parquet); nil
+	// is the built-in "chat" mapping.
+	Mapping *ParquetMapping
 }
 
 // Stats counts what Import did.
@@ -230,6 +238,8 @@ func Import(ctx context.Context, format Format, name string, r io.Reader, emit f
 		err = s.importOpenHands(r)
 	case ATIF:
 		err = s.linesOrDocument(r, convertATIF)
+	case Parquet:
+		err = s.importParquet(r)
 	// Native ATLAS JSONL (one columnar.Trajectory per line) is not a
 	// foreign format: callers read it with columnar.ReadJSONL (see
 	// jobs.importFile). Should it move behind this dispatcher, its case
@@ -249,6 +259,7 @@ type record struct {
 	name string // file name as given to Import
 	stem string // file base name without its trajectory extensions
 	line int64  // 1-based line for JSONL records, 0 otherwise
+	row  int64  // 1-based Parquet row, 0 otherwise
 	data []byte // the record's JSON text, valid UTF-8
 	// fileSum is the hex SHA-256 of the whole file's bytes as read, for
 	// single-trajectory files; empty for JSONL records.
@@ -286,7 +297,7 @@ func (s *session) handle(rec record, conv converter) error {
 			if s.opts.OnError == columnar.OnErrorSkip {
 				s.stats.DuplicateIDs++
 			}
-			return s.bad(&columnar.RecordError{File: s.name, Line: rec.line, Row: -1, Field: "trajectory_id", Err: derr})
+			return s.bad(&columnar.RecordError{File: s.name, Line: rec.line, Row: rec.row - 1, Field: "trajectory_id", Err: derr})
 		}
 	}
 	if err := s.emit(t); err != nil {
@@ -318,7 +329,7 @@ func (s *session) skipped(e *columnar.RecordError) {
 
 // recordError wraps a conversion error with the record's position.
 func (s *session) recordError(rec record, err error) *columnar.RecordError {
-	e := &columnar.RecordError{File: s.name, Line: rec.line, Row: -1, Err: err}
+	e := &columnar.RecordError{File: s.name, Line: rec.line, Row: rec.row - 1, Err: err}
 	var fe *fieldError
 	if errors.As(err, &fe) {
 		e.Field = fe.path

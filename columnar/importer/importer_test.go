@@ -1033,7 +1033,7 @@ func TestImportControl(t *testing.T) {
 	noop := func(columnar.Trajectory) error { return nil }
 	ctx := context.Background()
 
-	if _, err := Import(ctx, "parquet", "x", strings.NewReader(rec), noop, Options{}); err == nil || !strings.Contains(err.Error(), `unknown trajectory format "parquet"`) {
+	if _, err := Import(ctx, "avro", "x", strings.NewReader(rec), noop, Options{}); err == nil || !strings.Contains(err.Error(), `unknown trajectory format "avro"`) {
 		t.Errorf("unknown format: %v", err)
 	}
 	if _, err := Import(ctx, OpenAIChat, "x", strings.NewReader(rec), noop, Options{OnError: "ignore"}); err == nil || !strings.Contains(err.Error(), `on_error: want fail or skip, got "ignore"`) {
