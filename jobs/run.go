@@ -175,14 +175,21 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	return &Result{RunDir: runDir, Manifest: m}, nil
 }
 
+// listingOf is the identity of a list of files: each one's path, size and
+// content identity (see Source.Identify).
+func listingOf(files []columnar.SourceFile) []byte {
+	var out []byte
+	for _, f := range files {
+		out = fmt.Appendf(out, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
+	}
+	return out
+}
+
 // runFingerprint covers what determines the outputs: the input listing,
 // the settings that shape the data files, the stages and their settings
 // (never the worker counts), and what stages depend on beyond these.
 func runFingerprint(ctx context.Context, cfg *Config, src *columnar.Source, traj []TrajectoryStage, batch []BatchStage) (string, error) {
-	var listing []byte
-	for _, f := range src.Files {
-		listing = fmt.Appendf(listing, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
-	}
+	listing := listingOf(src.Files)
 	// Every setting that shapes what the stages write, and none of the
 	// ones that only change how fast (worker counts, shards, concurrency,
 	// warm interpreters), nor where the run reads and writes.

@@ -292,15 +292,8 @@ func ReadEmitted[T any](ctx context.Context, e *Env, dataset string, fn func(*T)
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", e.stage, err)
 	}
-	for _, f := range files {
-		if f.Format != "parquet" {
-			continue
-		}
-		_, err := columnar.ScanFile(ctx, e.c.Bucket(), f, columnar.ReadOptions{Schema: schema}, columnar.OnErrorFail, nil,
-			func(r *T, _ columnar.Position) error { return fn(r) })
-		if err != nil {
-			return fmt.Errorf("stage %s: reading %s: %w", e.stage, dataset, err)
-		}
+	if err := scanParquet(ctx, e.c.Bucket(), files, schema, fn); err != nil {
+		return fmt.Errorf("stage %s: reading %s: %w", e.stage, dataset, err)
 	}
 	return nil
 }
@@ -321,13 +314,12 @@ func ReadPrevious[T any](ctx context.Context, e *Env, dataset string, schema col
 	if err := d.Check(schema); err != nil {
 		return fmt.Errorf("stage %s: previous commit: %w", e.stage, err)
 	}
-	for _, f := range d.Files {
-		sf := columnar.SourceFile{Key: storage.Join(e.RunDir, f.Path), Rel: f.Path, Size: f.Bytes, Format: "parquet"}
-		_, err := columnar.ScanFile(ctx, e.c.Bucket(), sf, columnar.ReadOptions{Schema: schema}, columnar.OnErrorFail, nil,
-			func(r *T, _ columnar.Position) error { return fn(r) })
-		if err != nil {
-			return fmt.Errorf("stage %s: previous %s: %w", e.stage, dataset, err)
-		}
+	files := make([]columnar.SourceFile, len(d.Files))
+	for i, f := range d.Files {
+		files[i] = columnar.SourceFile{Key: storage.Join(e.RunDir, f.Path), Rel: f.Path, Size: f.Bytes, Format: "parquet"}
+	}
+	if err := scanParquet(ctx, e.c.Bucket(), files, schema, fn); err != nil {
+		return fmt.Errorf("stage %s: previous %s: %w", e.stage, dataset, err)
 	}
 	return nil
 }

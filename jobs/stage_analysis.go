@@ -183,27 +183,15 @@ func (s *analysisStage) Fingerprint(ctx context.Context) ([]byte, error) {
 // datasetIdentity lists a dataset's files with their content identities:
 // it changes whenever any byte of the dataset does.
 func datasetIdentity(ctx context.Context, uri string, s3 storage.S3Config, dataset string, schema columnar.Schema) ([]byte, error) {
-	loc, err := storage.ParseLocation(uri, s3)
-	if err != nil {
-		return nil, err
-	}
-	b, root, err := loc.OpenReader(ctx)
+	b, src, err := openCommitted(ctx, uri, s3, dataset, schema)
 	if err != nil {
 		return nil, err
 	}
 	defer b.Close()
-	src, err := columnar.OpenDataset(ctx, b, root, dataset, schema)
-	if err != nil {
-		return nil, err
-	}
 	if err := src.Identify(ctx); err != nil {
 		return nil, err
 	}
-	var out []byte
-	for _, f := range src.Files {
-		out = fmt.Appendf(out, "%s %d %s\n", f.Rel, f.Size, f.ContentID)
-	}
-	return out, nil
+	return listingOf(src.Files), nil
 }
 
 func (*analysisStage) Name() string { return "analysis" }
@@ -344,27 +332,5 @@ func writeReplays(ctx context.Context, env *Env, cache *analysis.MemCache) error
 
 // readReplays reads the replays dataset of an earlier run.
 func readReplays(ctx context.Context, uri string, s3 storage.S3Config, fn func(*replayRow) error) error {
-	loc, err := storage.ParseLocation(uri, s3)
-	if err != nil {
-		return err
-	}
-	b, root, err := loc.OpenReader(ctx)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	src, err := columnar.OpenDataset(ctx, b, root, ReplaysDataset, ReplaysSchema)
-	if err != nil {
-		return err
-	}
-	for _, f := range src.Files {
-		if f.Format != "parquet" {
-			continue
-		}
-		if _, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{Schema: ReplaysSchema}, columnar.OnErrorFail, nil,
-			func(r *replayRow, _ columnar.Position) error { return fn(r) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return readCommitted(ctx, uri, s3, ReplaysDataset, ReplaysSchema, fn)
 }

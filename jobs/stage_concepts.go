@@ -144,31 +144,9 @@ func (s *conceptsStage) loadLibrary(ctx context.Context) error {
 // ReadConcepts reads a concepts dataset: the concepts of a run (its
 // directory, whose manifest names the dataset) or a concepts directory.
 func ReadConcepts(ctx context.Context, uri string, s3 storage.S3Config) ([]concepts.Concept, error) {
-	loc, err := storage.ParseLocation(uri, s3)
-	if err != nil {
-		return nil, err
-	}
-	b, root, err := loc.OpenReader(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	src, err := columnar.OpenDataset(ctx, b, root, ConceptsDataset, ConceptsSchema)
-	if err != nil {
-		return nil, err
-	}
 	var out []concepts.Concept
-	for _, f := range src.Files {
-		if f.Format != "parquet" {
-			continue
-		}
-		_, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{Schema: ConceptsSchema}, columnar.OnErrorFail, nil,
-			func(c *concepts.Concept, _ columnar.Position) error { out = append(out, *c); return nil })
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	err := readCommitted(ctx, uri, s3, ConceptsDataset, ConceptsSchema, func(c *concepts.Concept) error { out = append(out, *c); return nil })
+	return out, err
 }
 
 // conceptSolution is the projection the stage reads of trajectories.
