@@ -85,7 +85,7 @@ func EvalCredit(ctx context.Context, o EvalCreditOptions) (map[string]MethodScor
 	}
 	methods := []analysis.Options{
 		{Method: analysis.Simple},
-		{Method: analysis.Counterfactual, Replayer: &analysis.CodeReplayer{Cache: analysis.NewMemCache(), Timeout: o.ReplayTimeout, Runner: sandboxRunner{ex}}},
+		{Method: analysis.Counterfactual, Replayer: &analysis.CodeReplayer{Cache: analysis.NewMemCache(), Timeout: o.ReplayTimeout, Runner: sandboxRunner{ex, logger}}},
 	}
 	if o.LLM.Mode != llm.ModeOffline {
 		client, err := llm.New(o.LLM, llm.Options{Logger: o.Logger})

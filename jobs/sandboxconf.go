@@ -114,8 +114,13 @@ func newExecutor(ctx context.Context, c SandboxConfig, workers int, log *slog.Lo
 }
 
 // sandboxRunner adapts a sandbox executor to the code replayer: a run
-// that does not exit 0 is an error naming the limit that stopped it.
-type sandboxRunner struct{ ex executor }
+// that does not exit 0 is an error naming the limit that stopped it. The
+// program's standard error is logged (at debug), not put in the error:
+// the error ends up in data rows, and that text is the program's to choose.
+type sandboxRunner struct {
+	ex  executor
+	log *slog.Logger
+}
 
 func (s sandboxRunner) RunPython(ctx context.Context, program string, stdin []byte) ([]byte, error) {
 	res, err := s.ex.Run(ctx, sandbox.Program{Code: program, Stdin: stdin})
@@ -123,14 +128,8 @@ func (s sandboxRunner) RunPython(ctx context.Context, program string, stdin []by
 		return nil, err
 	}
 	if res.ExitCode != 0 || res.Limit != sandbox.LimitNone {
-		return nil, fmt.Errorf("the sandboxed replay stopped (limit %q, exit %d, exception %q): %s", res.Limit, res.ExitCode, res.Exception, truncateText(res.Stderr, 300))
+		s.log.Debug("a sandboxed replay stopped", "limit", res.Limit, "exit", res.ExitCode, "stderr", res.Stderr)
+		return nil, fmt.Errorf("the sandboxed replay stopped (limit %q, exit %d, exception %q)", res.Limit, res.ExitCode, res.Exception)
 	}
 	return []byte(res.Stdout), nil
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -225,7 +225,7 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 			if warn != "" {
 				env.Warn(warn)
 			}
-			opts.Replayer = &analysis.CodeReplayer{Cache: cache, Timeout: c.ReplayTimeout, Runner: sandboxRunner{ex}}
+			opts.Replayer = &analysis.CodeReplayer{Cache: cache, Timeout: c.ReplayTimeout, Runner: sandboxRunner{ex, env.Log}}
 		case "http":
 			h := analysis.NewHTTPReplayer(c.HTTP.URL, c.HTTP.Concurrency)
 			h.Timeout, h.Retries, h.Cache = c.HTTP.Timeout, c.HTTP.Retries, cache
