@@ -74,11 +74,7 @@ type Result struct {
 }
 
 func (o *Options) normalize() error {
-	if o.Cost.PrimDefault == 0 && o.Cost.App == 0 && o.Cost.Lam == 0 && o.Cost.Var == 0 && o.Cost.IVar == 0 {
-		prim := o.Cost.Prim
-		o.Cost = DefaultCost()
-		o.Cost.Prim = prim
-	}
+	o.Cost = o.Cost.OrDefault()
 	if o.Iterations < 0 {
 		return fmt.Errorf("iterations must be at least 0, got %d", o.Iterations)
 	}

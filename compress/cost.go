@@ -19,6 +19,17 @@ func DefaultCost() CostModel {
 	return CostModel{App: 1, Lam: 1, Var: 100, IVar: 100, PrimDefault: 100}
 }
 
+// OrDefault is c, or Stitch's default with c's primitive costs when none
+// of c's base costs is set.
+func (c CostModel) OrDefault() CostModel {
+	if c.PrimDefault == 0 && c.App == 0 && c.Lam == 0 && c.Var == 0 && c.IVar == 0 {
+		d := DefaultCost()
+		d.Prim = c.Prim
+		return d
+	}
+	return c
+}
+
 func (c CostModel) primCost(name string) int64 {
 	if v, ok := c.Prim[name]; ok {
 		return v

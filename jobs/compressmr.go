@@ -54,7 +54,7 @@ func CompressMap(ctx context.Context, o MapOptions) error {
 	if err != nil {
 		return err
 	}
-	sh, err := compress.NewShard(o.Shard, o.FirstIndex, progs, costOrDefault(o.Cost), 0)
+	sh, err := compress.NewShard(o.Shard, o.FirstIndex, progs, o.Cost.OrDefault(), 0)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func CompressReduce(ctx context.Context, o ReduceOptions) (*LibraryFile, error) 
 			return nil, err
 		}
 	}
-	corpus := compress.MergeSummaries(costOrDefault(o.Cost), sums)
+	corpus := compress.MergeSummaries(o.Cost.OrDefault(), sums)
 	name := compress.NextName("fn_", lib, corpus.HasSymbol)
 	a, st, err := compress.Search(ctx, corpus, o.MaxArity, max(o.Workers, 1), name)
 	if err != nil {
@@ -142,14 +142,4 @@ func CompressReduce(ctx context.Context, o ReduceOptions) (*LibraryFile, error) 
 		return nil, fmt.Errorf("write library: %w", err)
 	}
 	return res, nil
-}
-
-// costOrDefault is c, or Stitch's default when c is unset.
-func costOrDefault(c compress.CostModel) compress.CostModel {
-	if c.PrimDefault == 0 && c.App == 0 && c.Lam == 0 && c.Var == 0 && c.IVar == 0 {
-		d := compress.DefaultCost()
-		d.Prim = c.Prim
-		return d
-	}
-	return c
 }
