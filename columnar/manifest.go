@@ -257,10 +257,10 @@ type FileWriter struct {
 	Rows int64
 }
 
-// declare records a dataset, its schema and file format ("parquet" or
+// Declare records a dataset, its schema and file format ("parquet" or
 // "jsonl") for the manifest: a declared dataset is listed even when it
 // gets no files.
-func (c *Committer) declare(info DatasetInfo, format string) {
+func (c *Committer) Declare(info DatasetInfo, format string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.datasets[info.Name] = declared{info: info, format: format}
@@ -288,8 +288,6 @@ func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
 // Bucket is the store the committer writes to.
 func (c *Committer) Bucket() storage.Bucket { return c.b }
 
-// Declare records a dataset whose files are written with Create.
-func (c *Committer) Declare(info DatasetInfo, format string) { c.declare(info, format) }
 
 // Create starts the data file rel (relative to the root) of dataset, which
 // must have been declared (NewSink declares its datasets).

@@ -101,9 +101,9 @@ func NewSink[T any](c *Committer, opts SinkOptions[T]) *Sink[T] {
 	if opts.MaxOpenParts <= 0 {
 		opts.MaxOpenParts = 4
 	}
-	c.declare(opts.Dataset, "parquet")
+	c.Declare(opts.Dataset, "parquet")
 	if opts.JSONL {
-		c.declare(jsonlInfo(opts.Dataset), "jsonl")
+		c.Declare(jsonlInfo(opts.Dataset), "jsonl")
 	}
 	return &Sink[T]{c: c, opts: opts, parts: map[string]*sinkPart[T]{}}
 }
