@@ -288,7 +288,6 @@ func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
 // Bucket is the store the committer writes to.
 func (c *Committer) Bucket() storage.Bucket { return c.b }
 
-
 // Create starts the data file rel (relative to the root) of dataset, which
 // must have been declared (NewSink declares its datasets).
 func (c *Committer) Create(ctx context.Context, dataset, rel, partition string) (*FileWriter, error) {
