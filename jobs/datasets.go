@@ -52,3 +52,10 @@ func readCommitted[T any](ctx context.Context, uri string, s3 storage.S3Config, 
 	defer b.Close()
 	return scanParquet(ctx, b, src.Files, schema, fn)
 }
+
+// ReadDataset streams the rows of the committed dataset at uri (a run or
+// memory version directory, whose manifest names the dataset, or the
+// dataset's own directory) into fn; T is the row type or a projection.
+func ReadDataset[T any](ctx context.Context, uri string, s3 storage.S3Config, dataset string, schema columnar.Schema, fn func(*T) error) error {
+	return readCommitted(ctx, uri, s3, dataset, schema, fn)
+}

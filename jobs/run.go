@@ -91,6 +91,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
 	var timings []columnar.StageTiming
 	warnings := &Warnings{}
+	var after []func(context.Context) error
 	var opened []TrajectoryProcessor
 	fail := func(err error) (*Result, error) {
 		for _, p := range opened {
@@ -110,7 +111,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	newEnv := func(name string) (*Env, *[]string) {
 		ds := &[]string{}
 		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings}, ds
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, after: &after}, ds
 	}
 
 	// The trajectory stages share one stream of the input.
@@ -172,7 +173,13 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		return fail(err)
 	}
 	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
-	return &Result{RunDir: runDir, Manifest: m}, nil
+	res := &Result{RunDir: runDir, Manifest: m}
+	for _, fn := range after {
+		if err := fn(ctx); err != nil {
+			return res, fmt.Errorf("run %s: committed, but: %w", runID, err)
+		}
+	}
+	return res, nil
 }
 
 // listingOf is the identity of a list of files: each one's path, size and
@@ -210,8 +217,9 @@ func runFingerprint(ctx context.Context, cfg *Config, src *columnar.Source, traj
 		Sandbox  SandboxConfig
 		LLM      llm.Config
 		Concepts ConceptsConfig
+		Memory   MemoryConfig
 		Version  string
-	}{cfg.OnError, cfg.Parquet, cfg.Stages, an, cfg.Patterns, sbx, lm, concepts, Version})
+	}{cfg.OnError, cfg.Parquet, cfg.Stages, an, cfg.Patterns, sbx, lm, concepts, cfg.Memory, Version})
 	parts := [][]byte{listing, shape}
 	var stages []Stage
 	for _, s := range traj {

@@ -166,6 +166,7 @@ type Env struct {
 	runtime  *Counters
 	datasets *[]string
 	warnings *Warnings
+	after    *[]func(context.Context) error
 }
 
 // Warnings are what a run must tell its user first (the run's manifest
@@ -237,6 +238,12 @@ func (e *Env) Warn(msg string) {
 	e.Log.Warn(msg)
 	e.warnings.add(e.stage + ": " + msg)
 }
+
+// AfterCommit registers fn to run once the run's manifest is committed,
+// in the order registered: what must only happen when the run's outputs
+// exist (advancing a pointer that readers follow, say). A run whose hook
+// fails is committed all the same; the run reports the error.
+func (e *Env) AfterCommit(fn func(ctx context.Context) error) { *e.after = append(*e.after, fn) }
 
 // Stage is the name of the stage this Env belongs to.
 func (e *Env) Stage() string { return e.stage }
@@ -339,6 +346,8 @@ func stageDefs() []stageDef {
 		{name: "analysis", kind: KindTrajectory, build: newAnalysisStage},
 		{name: "error_patterns", kind: KindBatch, build: newPatternsStage},
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
+		{name: "experience", kind: KindTrajectory, build: newExperienceStage},
+		{name: "memory", kind: KindBatch, build: newMemoryStage},
 	}
 }
 

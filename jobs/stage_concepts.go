@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
@@ -101,6 +102,9 @@ type conceptsStage struct {
 	cfg     ConceptsConfig
 	s3      storage.S3Config
 	workers int
+	// memory is the memory whose current library the stage extends when
+	// concepts.library is not set and the run has a memory stage.
+	memory  *storage.Location
 	library []concepts.Concept
 	loaded  bool
 }
@@ -110,7 +114,15 @@ func newConceptsStage(cfg *Config) (Stage, error) {
 	if w == 0 {
 		w = cfg.Workers
 	}
-	return &conceptsStage{cfg: cfg.Concepts, s3: cfg.S3, workers: w}, nil
+	st := &conceptsStage{cfg: cfg.Concepts, s3: cfg.S3, workers: w}
+	if cfg.Concepts.Library == "" && slices.Contains(cfg.Stages, "memory") {
+		loc, err := MemoryLocation(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("memory.uri: %w", err)
+		}
+		st.memory = &loc
+	}
+	return st, nil
 }
 
 func (*conceptsStage) Name() string    { return "concepts" }
@@ -129,11 +141,24 @@ func (s *conceptsStage) Fingerprint(ctx context.Context) ([]byte, error) {
 }
 
 func (s *conceptsStage) loadLibrary(ctx context.Context) error {
-	if s.loaded || s.cfg.Library == "" {
+	if s.loaded {
+		return nil
+	}
+	uri := s.cfg.Library
+	if uri == "" && s.memory != nil {
+		dir, err := currentMemoryDir(ctx, *s.memory)
+		if err != nil {
+			return err
+		}
+		if dir != "" {
+			uri = s.memory.Join(dir).String()
+		}
+	}
+	if uri == "" {
 		s.loaded = true
 		return nil
 	}
-	lib, err := ReadConcepts(ctx, s.cfg.Library, s.s3)
+	lib, err := ReadConcepts(ctx, uri, s.s3)
 	if err != nil {
 		return fmt.Errorf("concepts.library: %w", err)
 	}

@@ -3,9 +3,9 @@ package llm
 import (
 	"errors"
 	"fmt"
+	"github.com/atlas-ai/atlas-learn/internal/textcut"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 )
 
 // ErrOffline is returned by Chat in offline mode (and for cache misses in
@@ -85,14 +85,5 @@ func redactErr(err error, key string) error {
 	return &redactedError{msg: Redact(err.Error(), key), err: err}
 }
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// truncate cuts s to at most n bytes, at a rune boundary, marking the cut.
+func truncate(s string, n int) string { return textcut.Cut(s, n) }

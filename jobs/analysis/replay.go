@@ -10,11 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/atlas-ai/atlas-learn/internal/textcut"
 	"math"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 )
@@ -346,15 +346,7 @@ func hashOf(b []byte) string {
 }
 
 // truncate cuts s to at most n bytes, at a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
+func truncate(s string, n int) string { return textcut.Cut(s, n) }
 
 // counterfactual is the counterfactual method.
 func counterfactual(ctx context.Context, t *columnar.Trajectory, r Replayer, budget int) (Credit, error) {

@@ -1,0 +1,509 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/jobs/concepts"
+	"github.com/atlas-ai/atlas-learn/jobs/memory"
+)
+
+// The memory stage grows the memory run after run. It reads the previous
+// memory version (the one CURRENT names), stores the run's new
+// trajectories in the experience memory once each, merges the run's
+// strategies into the strategy bank and its plans into the plan library,
+// takes the run's concept library with its lineage, and writes all of it
+// as the next memory version: versions/<NNNNNN>/ under the memory
+// location, with its own manifest. CURRENT is rewritten to name the new
+// version only after the run's manifest is committed, so that readers
+// (recall, serve, the next run) never see a version whose run failed. A
+// run with no trajectory new to the memory writes no version.
+
+// Memory dataset names (in a memory version).
+const (
+	MemoryStrategies = "strategies"
+	MemoryPlans      = "plans"
+	MemoryConcepts   = "concepts"
+	MemoryLineage    = "concept_lineage"
+	MemoryExperience = "experience"
+)
+
+// Schemas of the memory's datasets.
+var (
+	MemoryStrategySchema = columnar.Schema{Name: memory.StrategySchema, Version: memory.SchemaVersion}
+	MemoryPlanSchema     = columnar.Schema{Name: memory.PlanSchema, Version: memory.SchemaVersion}
+	MemoryLineageSchema  = columnar.Schema{Name: memory.LineageSchema, Version: memory.SchemaVersion}
+)
+
+// MemoryConfig configures the memory stage (section memory:).
+type MemoryConfig struct {
+	// URI is the memory's location; "" is <output>/memory.
+	URI string `yaml:"uri" json:"uri,omitempty"`
+	// MergeThreshold is the similarity of situation and suggestion at
+	// or above which two strategies of different names merge (0: by
+	// name only).
+	MergeThreshold float64 `yaml:"merge_threshold" json:"merge_threshold"`
+	// MaxStrategies and MaxPlans cap the strategy bank and the plan
+	// library (0: no cap); Eviction picks what goes first (score,
+	// least_used, least_recent), HalfLife the versions over which a
+	// strategy's score halves.
+	MaxStrategies int     `yaml:"max_strategies" json:"max_strategies"`
+	MaxPlans      int     `yaml:"max_plans" json:"max_plans"`
+	Eviction      string  `yaml:"eviction" json:"eviction"`
+	HalfLife      float64 `yaml:"half_life" json:"half_life"`
+	// MaxUsedIn bounds the trajectory ids a strategy or plan lists;
+	// MaxCues a strategy's cues.
+	MaxUsedIn int `yaml:"max_used_in" json:"max_used_in"`
+	MaxCues   int `yaml:"max_cues" json:"max_cues"`
+}
+
+func (c MemoryConfig) options(version int64, runID string) memory.Options {
+	return memory.Options{Version: version, RunID: runID, Threshold: c.MergeThreshold, MaxStrategies: c.MaxStrategies,
+		MaxPlans: c.MaxPlans, Eviction: c.Eviction, HalfLife: c.HalfLife, MaxUsedIn: c.MaxUsedIn, MaxCues: c.MaxCues}
+}
+
+// Validate reports the first invalid key, relative to the section.
+func (c MemoryConfig) Validate() error {
+	if c.URI != "" {
+		if _, err := storage.ParseLocation(c.URI, storage.S3Config{}); err != nil {
+			return fmt.Errorf("uri: %w", err)
+		}
+	}
+	if c.Eviction == "" {
+		return fmt.Errorf("eviction: must be one of %v", memory.EvictionRules)
+	}
+	return c.options(1, "").Validate()
+}
+
+// MemoryLocation is where cfg's memory lives.
+func MemoryLocation(cfg *Config) (storage.Location, error) {
+	if cfg.Memory.URI != "" {
+		return storage.ParseLocation(cfg.Memory.URI, cfg.S3)
+	}
+	out, err := storage.ParseLocation(cfg.Output, cfg.S3)
+	if err != nil {
+		return storage.Location{}, err
+	}
+	return out.Join("memory"), nil
+}
+
+type memoryStage struct {
+	cfg    MemoryConfig
+	loc    storage.Location
+	stages []string
+	ptr    *MemoryPointer
+	loaded bool
+}
+
+func newMemoryStage(cfg *Config) (Stage, error) {
+	loc, err := MemoryLocation(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("memory.uri: %w", err)
+	}
+	return &memoryStage{cfg: cfg.Memory, loc: loc, stages: cfg.Stages}, nil
+}
+
+func (*memoryStage) Name() string    { return "memory" }
+func (*memoryStage) Needs() []string { return []string{"experience", "analysis"} }
+
+// Fingerprint covers the memory version the run extends.
+func (s *memoryStage) Fingerprint(ctx context.Context) ([]byte, error) {
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(s.ptr)
+	return b, nil
+}
+
+func (s *memoryStage) load(ctx context.Context) error {
+	if s.loaded {
+		return nil
+	}
+	b, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	p, err := ReadMemoryPointer(ctx, b, "")
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", s.loc, err)
+	}
+	s.ptr, s.loaded = p, true
+	return nil
+}
+
+func (s *memoryStage) open(ctx context.Context) (storage.Bucket, error) {
+	b, err := s.loc.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("memory %s: %w", s.loc, err)
+	}
+	return b, nil
+}
+
+// currentMemoryDir is the directory, under the memory at loc, of the
+// version CURRENT names; "" when there is none (or no memory yet).
+func currentMemoryDir(ctx context.Context, loc storage.Location) (string, error) {
+	b, err := loc.Open(ctx)
+	if err != nil {
+		return "", fmt.Errorf("memory %s: %w", loc, err)
+	}
+	defer b.Close()
+	p, err := ReadMemoryPointer(ctx, b, "")
+	if err != nil || p == nil {
+		return "", err
+	}
+	return p.Dir, nil
+}
+
+// previousVersion is the number of the version CURRENT names (0: none).
+func (s *memoryStage) previousVersion() (int64, error) {
+	if s.ptr == nil {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(s.ptr.Version, 10, 64)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("memory %s: CURRENT names version %q, not a positive number", s.loc, s.ptr.Version)
+	}
+	return v, nil
+}
+
+// memKeySteps is the projection of the analysis the stage reads.
+type memKeySteps struct {
+	TrajectoryID string  `parquet:"trajectory_id"`
+	Success      bool    `parquet:"success"`
+	KeySteps     []int32 `parquet:"key_steps,list"`
+}
+
+// memStrategy is the projection of the run's strategies dataset.
+type memStrategy struct {
+	Name           string             `parquet:"name"`
+	Situation      string             `parquet:"situation"`
+	Suggestion     string             `parquet:"suggestion"`
+	Parameters     []memory.Parameter `parquet:"parameters,list"`
+	Cues           []string           `parquet:"cues,list"`
+	Implementation string             `parquet:"implementation"`
+	UsedIn         []string           `parquet:"used_in,list"`
+	Concepts       []string           `parquet:"concepts,list"`
+	Domain         string             `parquet:"domain"`
+	Source         string             `parquet:"source"`
+}
+
+// memPlanSource is the projection of the trajectories plans are built from.
+type memPlanSource struct {
+	TrajectoryID string `parquet:"trajectory_id"`
+	Task         struct {
+		Description string `parquet:"description"`
+		Domain      string `parquet:"domain"`
+	} `parquet:"task"`
+	Steps []struct {
+		Thought string `parquet:"thought"`
+		Action  string `parquet:"action"`
+	} `parquet:"steps,list"`
+	CreatedAt time.Time `parquet:"created_at,timestamp(millisecond)"`
+}
+
+// expKey is the projection of experience rows the stage classifies.
+type expKey struct {
+	TrajectoryID string `parquet:"trajectory_id"`
+	ContentHash  string `parquet:"content_hash"`
+}
+
+func (s *memoryStage) Run(ctx context.Context, env *Env) error {
+	if err := s.load(ctx); err != nil {
+		return err
+	}
+	prev, err := s.previousVersion()
+	if err != nil {
+		return err
+	}
+	version := prev + 1
+	b, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	prevDir := ""
+	if s.ptr != nil {
+		prevDir = s.ptr.Dir
+	}
+	n := env.Counters()
+
+	// What the memory holds, and what of the run is new to it.
+	seen := memory.Seen{}
+	if err := readVersion(ctx, s.loc, b, prevDir, MemoryExperience, ExperienceSchema, func(r *expKey) error {
+		seen[r.TrajectoryID] = r.ContentHash
+		return nil
+	}); err != nil {
+		return err
+	}
+	fresh := map[string]time.Time{} // new or changed trajectory -> created_at
+	changed := map[string]bool{}
+	var dups int64
+	err = ReadEmitted(ctx, env, ExperienceDataset, func(r *memory.Experience) error {
+		switch seen.Classify(r.TrajectoryID, r.ContentHash) {
+		case memory.New:
+			fresh[r.TrajectoryID] = r.CreatedAt
+		case memory.Changed:
+			fresh[r.TrajectoryID] = r.CreatedAt
+			changed[r.TrajectoryID] = true
+		default:
+			dups++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n.Add("experience_new", int64(len(fresh)-len(changed)))
+	n.Add("experience_changed", int64(len(changed)))
+	n.Add("experience_duplicates", dups)
+	if len(fresh) == 0 {
+		n.Add("memory_unchanged", 1)
+		env.Log.Info("memory unchanged: no trajectory new to it", "version", prev)
+		return nil
+	}
+
+	keySteps := map[string][]int32{}
+	if err := ReadEmitted(ctx, env, "analysis", func(r *memKeySteps) error {
+		if _, ok := fresh[r.TrajectoryID]; ok && r.Success && len(r.KeySteps) > 0 {
+			keySteps[r.TrajectoryID] = r.KeySteps
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	// Strategies: the run's, counted only for new trajectories.
+	strategyOf := map[string]string{}
+	var incoming []memory.Strategy
+	if slices.Contains(s.stages, "strategies") {
+		if err := ReadEmitted(ctx, env, "strategies", func(r *memStrategy) error {
+			st := memory.Strategy{Name: r.Name, Situation: r.Situation, Suggestion: r.Suggestion, Parameters: r.Parameters,
+				Cues: r.Cues, Implementation: r.Implementation, Concepts: r.Concepts, Domain: r.Domain, Source: r.Source}
+			for _, id := range r.UsedIn {
+				strategyOf[id] = r.Name
+				if at, ok := fresh[id]; ok {
+					st.UsedIn = append(st.UsedIn, id)
+					if at.After(st.LastUsed) {
+						st.LastUsed = at
+					}
+				}
+			}
+			incoming = append(incoming, st)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	var bank []memory.Strategy
+	if err := readVersion(ctx, s.loc, b, prevDir, MemoryStrategies, MemoryStrategySchema, func(r *memory.Strategy) error {
+		bank = append(bank, *r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	o := s.cfg.options(version, env.RunID)
+	bank, sst, err := memory.MergeStrategies(bank, incoming, o)
+	if err != nil {
+		return err
+	}
+	n.Add("strategies_incoming", int64(sst.Incoming))
+	n.Add("strategies_added", int64(sst.Added))
+	n.Add("strategies_merged_by_name", int64(sst.MergedByName))
+	n.Add("strategies_merged_by_similarity", int64(sst.MergedBySim))
+	n.Add("strategies_evicted", int64(sst.Evicted))
+	n.Add("strategies", int64(sst.Size))
+
+	// Plans of the new successful trajectories.
+	var plans []memory.Plan
+	if err := ReadEmitted(ctx, env, columnar.TrajectoriesDataset, func(r *memPlanSource) error {
+		ks, ok := keySteps[r.TrajectoryID]
+		if !ok {
+			return nil
+		}
+		steps := make([]memory.PlanStep, 0, len(ks))
+		for _, k := range slices.Sorted(slices.Values(ks)) {
+			if int(k) < len(r.Steps) && k >= 0 {
+				steps = append(steps, memory.PlanStep{Thought: r.Steps[k].Thought, Action: r.Steps[k].Action})
+			}
+		}
+		if p, ok := memory.NewPlan(r.TrajectoryID, r.Task.Description, r.Task.Domain, r.CreatedAt, strategyOf[r.TrajectoryID], steps); ok {
+			plans = append(plans, p)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var library []memory.Plan
+	if err := readVersion(ctx, s.loc, b, prevDir, MemoryPlans, MemoryPlanSchema, func(r *memory.Plan) error {
+		library = append(library, *r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	library, pst, err := memory.MergePlans(library, memory.CombinePlans(plans), o)
+	if err != nil {
+		return err
+	}
+	n.Add("plans_added", int64(pst.Added))
+	n.Add("plans_merged", int64(pst.MergedByName))
+	n.Add("plans_evicted", int64(pst.Evicted))
+	n.Add("plans", int64(pst.Size))
+
+	// The concept library: the run's (it extends the earlier one), or
+	// the earlier one when the run learned none.
+	var lib []concepts.Concept
+	var lineage []memory.Lineage
+	if err := readVersion(ctx, s.loc, b, prevDir, MemoryLineage, MemoryLineageSchema, func(r *memory.Lineage) error {
+		lineage = append(lineage, *r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if slices.Contains(s.stages, "concepts") {
+		if err := ReadEmitted(ctx, env, ConceptsDataset, func(r *concepts.Concept) error { lib = append(lib, *r); return nil }); err != nil {
+			return err
+		}
+		uses := make([]memory.ConceptUse, len(lib))
+		for i, c := range lib {
+			uses[i] = memory.ConceptUse{Name: c.Name, Body: c.Body, Uses: c.Uses, Solutions: c.Solutions}
+		}
+		lineage = memory.UpdateLineage(lineage, uses, env.RunID, version)
+	} else if err := readVersion(ctx, s.loc, b, prevDir, MemoryConcepts, ConceptsSchema, func(r *concepts.Concept) error {
+		lib = append(lib, *r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	n.Add("concepts", int64(len(lib)))
+
+	// The new version.
+	dir := storage.Join("versions", fmt.Sprintf("%06d", version))
+	c, err := columnar.NewCommitter(ctx, b, dir, columnar.RunManifest)
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", s.loc.Join(dir), err)
+	}
+	abort := func(err error) error {
+		if aerr := c.Abort(ctx); aerr != nil {
+			env.Log.Warn("cleaning up a memory version that was not committed", "error", aerr)
+		}
+		return fmt.Errorf("memory %s: %w", s.loc.Join(dir), err)
+	}
+	if err := s.writeExperience(ctx, env, b, c, prevDir, changed, fresh, keySteps, strategyOf, version); err != nil {
+		return abort(err)
+	}
+	if err := writeAll(ctx, env, c, MemoryStrategies, MemoryStrategySchema, bank); err != nil {
+		return abort(err)
+	}
+	if err := writeAll(ctx, env, c, MemoryPlans, MemoryPlanSchema, library); err != nil {
+		return abort(err)
+	}
+	if err := writeAll(ctx, env, c, MemoryConcepts, ConceptsSchema, lib); err != nil {
+		return abort(err)
+	}
+	if err := writeAll(ctx, env, c, MemoryLineage, MemoryLineageSchema, lineage); err != nil {
+		return abort(err)
+	}
+	m := &columnar.Manifest{Kind: "memory", Fingerprint: env.Fingerprint, Counters: n.Snapshot()}
+	m.Counters["version"] = version
+	if err := commit(ctx, c, m, env.RunID, "memory", time.Now().UTC(), env.Log, nil); err != nil {
+		return fmt.Errorf("memory %s: %w", s.loc.Join(dir), err)
+	}
+	n.Add("memory_version", version)
+	ptr := MemoryPointer{Version: fmt.Sprintf("%06d", version), Dir: dir, RunID: env.RunID}
+	env.AfterCommit(func(ctx context.Context) error {
+		b, err := s.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		if err := WriteMemoryPointer(ctx, b, "", ptr); err != nil {
+			return fmt.Errorf("memory %s: writing CURRENT (version %s is written; re-run to advance to it): %w", s.loc, ptr.Version, err)
+		}
+		env.Log.Info("memory advanced", "version", ptr.Version, "memory", s.loc.String())
+		return nil
+	})
+	env.Log.Info("memory version written", "version", version, "new_trajectories", len(fresh), "strategies", len(bank), "plans", len(library), "concepts", len(lib))
+	return nil
+}
+
+// readVersion streams a dataset of the memory version at dir into fn;
+// nothing when dir is "" (no version yet).
+func readVersion[T any](ctx context.Context, loc storage.Location, b storage.Bucket, dir, dataset string, schema columnar.Schema, fn func(*T) error) error {
+	if dir == "" {
+		return nil
+	}
+	src, err := columnar.OpenDataset(ctx, b, dir, dataset, schema)
+	if err != nil {
+		return fmt.Errorf("memory %s: %w", loc.Join(dir), err)
+	}
+	if err := scanParquet(ctx, b, src.Files, schema, fn); err != nil {
+		return fmt.Errorf("memory %s: %s: %w", loc.Join(dir), dataset, err)
+	}
+	return nil
+}
+
+// writeExperience writes the version's experience: the previous
+// version's rows (less those the run changed), then the run's new and
+// changed rows in run order, with their key steps and strategy.
+func (s *memoryStage) writeExperience(ctx context.Context, env *Env, b storage.Bucket, c *columnar.Committer, prevDir string,
+	changed map[string]bool, fresh map[string]time.Time, keySteps map[string][]int32, strategyOf map[string]string, version int64) error {
+	sink := memorySink[memory.Experience](env, c, MemoryExperience, ExperienceSchema)
+	err := readVersion(ctx, s.loc, b, prevDir, MemoryExperience, ExperienceSchema, func(r *memory.Experience) error {
+		if changed[r.TrajectoryID] {
+			return nil
+		}
+		return sink.Write(ctx, *r)
+	})
+	if err == nil {
+		written := map[string]bool{}
+		err = ReadEmitted(ctx, env, ExperienceDataset, func(r *memory.Experience) error {
+			if _, ok := fresh[r.TrajectoryID]; !ok || written[r.TrajectoryID] {
+				return nil
+			}
+			written[r.TrajectoryID] = true
+			e := *r
+			if ks := keySteps[e.TrajectoryID]; ks != nil {
+				e.KeySteps = ks
+			}
+			e.Strategy, e.Version = strategyOf[e.TrajectoryID], version
+			return sink.Write(ctx, e)
+		})
+	}
+	if err != nil {
+		sink.Abort()
+		return err
+	}
+	return sink.Close(ctx)
+}
+
+// memorySink is a sink of a memory version's dataset.
+func memorySink[T any](env *Env, c *columnar.Committer, name string, schema columnar.Schema) *columnar.Sink[T] {
+	return columnar.NewSink(c, columnar.SinkOptions[T]{
+		Dataset:     columnar.DatasetInfo{Name: name, Schema: schema, Stage: "memory"},
+		Dir:         name,
+		Fingerprint: env.Fingerprint,
+		RowsPerFile: env.parquet.RowsPerFile,
+		JSONL:       env.parquet.JSONL,
+		WriteEmpty:  true,
+		Parquet:     env.parquet.Writer(),
+	})
+}
+
+// writeAll writes rows as one of a memory version's datasets.
+func writeAll[T any](ctx context.Context, env *Env, c *columnar.Committer, name string, schema columnar.Schema, rows []T) error {
+	sink := memorySink[T](env, c, name, schema)
+	for _, r := range rows {
+		if err := sink.Write(ctx, r); err != nil {
+			sink.Abort()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return sink.Close(ctx)
+}

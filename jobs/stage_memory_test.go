@@ -1,0 +1,173 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/internal/trajgen"
+	"github.com/atlas-ai/atlas-learn/jobs"
+	"github.com/atlas-ai/atlas-learn/jobs/memory"
+)
+
+// genRange writes generated trajectories [lo, hi) of seed as one input
+// directory.
+func genRange(t *testing.T, seed int64, lo, hi int) string {
+	t.Helper()
+	gc := trajgen.DefaultConfig()
+	gc.N, gc.Seed = hi, seed
+	g, err := trajgen.New(gc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), fmt.Sprintf("in-%d-%d", lo, hi))
+	b, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	w, err := b.NewWriter(ctx, "part-00000.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := columnar.NewWriter[columnar.Trajectory](w, columnar.WriterOptions{RowGroupRows: 256})
+	var rows []columnar.Trajectory
+	if err := g.Range(ctx, lo, hi, func(tr columnar.Trajectory) error { rows = append(rows, tr); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func readPointer(t *testing.T, out string) jobs.MemoryPointer {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, "memory", "CURRENT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p jobs.MemoryPointer
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readMemory[T any](t *testing.T, out, dir, dataset string, schema columnar.Schema) []T {
+	t.Helper()
+	var rows []T
+	err := jobs.ReadDataset(context.Background(), filepath.Join(out, "memory", dir), storage.S3Config{}, dataset, schema, func(r *T) error {
+		rows = append(rows, *r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func stageCounters(m *columnar.Manifest, stage string) map[string]int64 {
+	for _, s := range m.Stages {
+		if s.Name == stage {
+			return s.Counters
+		}
+	}
+	return nil
+}
+
+// Two nightly runs over overlapping trajectories grow one memory: each
+// trajectory is stored once, plan uses add up, the concept lineage spans
+// both runs, and running either night again changes nothing.
+func TestMemoryTwoNights(t *testing.T) {
+	night1, night2 := genRange(t, 5, 0, 600), genRange(t, 5, 300, 900)
+	out := t.TempDir()
+	run := func(in, id string) *jobs.Result {
+		cfg := config(t, in, out)
+		cfg.RunID = id
+		cfg.Stages = []string{"trajectories", "analysis", "experience", "concepts", "memory"}
+		cfg.Concepts.Iterations = 3
+		res, err := jobs.Run(context.Background(), cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	r1 := run(night1, "night-1")
+	if c := stageCounters(r1.Manifest, "memory"); c["experience_new"] != 600 || c["memory_version"] != 1 {
+		t.Fatalf("night 1 memory counters %v", c)
+	}
+	p1 := readPointer(t, out)
+	if p1.Version != "000001" || p1.RunID != "night-1" {
+		t.Fatalf("pointer after night 1: %+v", p1)
+	}
+	r2 := run(night2, "night-2")
+	c2 := stageCounters(r2.Manifest, "memory")
+	if c2["experience_new"] != 300 || c2["experience_duplicates"] != 300 || c2["memory_version"] != 2 {
+		t.Fatalf("night 2 memory counters %v", c2)
+	}
+	p2 := readPointer(t, out)
+	if p2.Version != "000002" {
+		t.Fatalf("pointer after night 2: %+v", p2)
+	}
+	exp := readMemory[memory.Experience](t, out, p2.Dir, jobs.MemoryExperience, jobs.ExperienceSchema)
+	ids := map[string]bool{}
+	successes := 0
+	for _, e := range exp {
+		if ids[e.TrajectoryID] {
+			t.Fatalf("trajectory %s stored twice", e.TrajectoryID)
+		}
+		ids[e.TrajectoryID] = true
+		if e.Success && len(e.KeySteps) > 0 {
+			successes++
+		}
+	}
+	if len(exp) != 900 {
+		t.Fatalf("experience holds %d trajectories, want 900", len(exp))
+	}
+	plans := readMemory[memory.Plan](t, out, p2.Dir, jobs.MemoryPlans, jobs.MemoryPlanSchema)
+	var uses int64
+	for _, p := range plans {
+		uses += p.Uses
+	}
+	if uses != int64(successes) || len(plans) == 0 || len(plans) >= successes {
+		t.Fatalf("%d plans with %d uses; %d successful trajectories with key steps", len(plans), uses, successes)
+	}
+	lineage := readMemory[memory.Lineage](t, out, p2.Dir, jobs.MemoryLineage, jobs.MemoryLineageSchema)
+	if len(lineage) == 0 {
+		t.Fatal("no concept lineage")
+	}
+	spanning := 0
+	for _, l := range lineage {
+		if l.FirstRun == "night-1" && len(l.Runs) == 2 {
+			spanning++
+		}
+	}
+	if spanning == 0 {
+		t.Fatalf("no concept of night 1 used again on night 2: %+v", lineage)
+	}
+	before := dataFiles(t, filepath.Join(out, "memory"))
+	// Either night again: nothing new, nothing changes.
+	for _, again := range []struct{ in, id string }{{night2, "night-2"}, {night1, "night-1-again"}} {
+		r := run(again.in, again.id)
+		if c := stageCounters(r.Manifest, "memory"); c["memory_unchanged"] != 1 || c["experience_new"] != 0 {
+			t.Fatalf("re-run %s: memory counters %v", again.id, c)
+		}
+		if p := readPointer(t, out); p != p2 {
+			t.Fatalf("re-run %s moved the pointer: %+v", again.id, p)
+		}
+	}
+	t.Logf("night 2: %v; %d plans, %d lineage", c2, len(plans), len(lineage))
+	sameFiles(t, "memory after re-runs", before, dataFiles(t, filepath.Join(out, "memory")))
+}
