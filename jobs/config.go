@@ -28,6 +28,9 @@ type Config struct {
 	RunID   string           `yaml:"run_id" json:"run_id,omitempty"`
 	OnError columnar.OnError `yaml:"on_error" json:"on_error"`
 	Workers int              `yaml:"workers" json:"workers"`
+	// Incremental skips the input files the memory has processed (with
+	// the memory stage only).
+	Incremental bool `yaml:"incremental" json:"incremental"`
 	// Stages lists the stages the run runs, by name (see StageNames).
 	Stages   []string         `yaml:"stages" json:"stages"`
 	S3       storage.S3Config `yaml:"s3" json:"s3"`

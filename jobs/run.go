@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
@@ -21,6 +22,11 @@ type Result struct {
 	// RunDir is the run's directory under the output location.
 	RunDir   string
 	Manifest *columnar.Manifest
+	// NothingNew is set when an incremental run found no input file the
+	// memory had not processed: it ran nothing and committed nothing.
+	NothingNew bool
+	// SkippedFiles counts the input files an incremental run skipped.
+	SkippedFiles int
 }
 
 // Run runs the configured stages over every trajectory of cfg.Input and
@@ -64,6 +70,24 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	if err := src.Identify(ctx); err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
+	// An incremental run reads only the files the memory has not seen.
+	var skippedFiles int
+	if cfg.Incremental && slices.Contains(cfg.Stages, "memory") {
+		seen, version, err := processedInputs(ctx, &cfg)
+		if err != nil {
+			return nil, err
+		}
+		all := len(src.Files)
+		src.Files = slices.DeleteFunc(src.Files, func(f columnar.SourceFile) bool { return seen[inputKey(f)] })
+		skippedFiles = all - len(src.Files)
+		if len(src.Files) == 0 {
+			log.Info("nothing new: the memory has processed every input file", "files", all, "memory_version", version, "input", inLoc.String())
+			return &Result{NothingNew: true, SkippedFiles: skippedFiles}, nil
+		}
+		if skippedFiles > 0 {
+			log.Info("incremental: skipping input files the memory has processed", "skipped", skippedFiles, "new", len(src.Files), "memory_version", version)
+		}
+	}
 	if open == nil {
 		open = func(ctx context.Context, l storage.Location) (storage.Bucket, error) { return l.Open(ctx) }
 	}
@@ -92,6 +116,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	var timings []columnar.StageTiming
 	warnings := &Warnings{}
 	var after []func(context.Context) error
+	var aborts []func(context.Context)
 	var opened []TrajectoryProcessor
 	fail := func(err error) (*Result, error) {
 		for _, p := range opened {
@@ -106,12 +131,15 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		if aerr := c.Abort(ctx); aerr != nil {
 			log.Warn("cleaning up after a failed run", "error", aerr)
 		}
+		for _, fn := range aborts {
+			fn(ctx)
+		}
 		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
 	}
 	newEnv := func(name string) (*Env, *[]string) {
 		ds := &[]string{}
 		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, after: &after}, ds
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, after: &after, aborts: &aborts, inputs: src.Files}, ds
 	}
 
 	// The trajectory stages share one stream of the input.
@@ -155,6 +183,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		m.Counters["successes"] += stats[i].successes
 	}
 	m.Counters["files_read"] = int64(len(src.Files))
+	m.Counters["files_skipped_processed"] = int64(skippedFiles)
 
 	for _, st := range batchStages {
 		start := time.Now()
@@ -173,7 +202,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 		return fail(err)
 	}
 	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
-	res := &Result{RunDir: runDir, Manifest: m}
+	res := &Result{RunDir: runDir, Manifest: m, SkippedFiles: skippedFiles}
 	for _, fn := range after {
 		if err := fn(ctx); err != nil {
 			return res, fmt.Errorf("run %s: committed, but: %w", runID, err)

@@ -141,11 +141,11 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 		manifests = append(manifests, res.Manifest)
 	}
 	// 1500 rows in 3 partitions of 500, 100 rows per file: 15 trajectory
-	// files; the analysis rows, unpartitioned: 15 more; one concepts file,
-	// one error_patterns file and one error_occurrences file (these
-	// trajectories have no error messages).
-	if len(results[0]) != 3*5+15+3 {
-		t.Fatalf("%d data files, want 33 (3 partitions x 5 parts, 15 analysis parts, concepts, error patterns and occurrences)", len(results[0]))
+	// files; the analysis and experience rows, unpartitioned: 15 more
+	// each; one concepts file, one error_patterns file and one
+	// error_occurrences file (these trajectories have no error messages).
+	if len(results[0]) != 3*5+15+15+3 {
+		t.Fatalf("%d data files, want 48 (3 partitions x 5 parts, 15 analysis and 15 experience parts, concepts, error patterns and occurrences)", len(results[0]))
 	}
 	for _, want := range []struct{ name, schema, stage string }{{"trajectories", "trajectory", "trajectories"}, {"concepts", "concept", "concepts"}} {
 		d := manifests[0].Dataset(want.name)

@@ -167,6 +167,8 @@ type Env struct {
 	datasets *[]string
 	warnings *Warnings
 	after    *[]func(context.Context) error
+	aborts   *[]func(context.Context)
+	inputs   []columnar.SourceFile
 }
 
 // Warnings are what a run must tell its user first (the run's manifest
@@ -244,6 +246,14 @@ func (e *Env) Warn(msg string) {
 // exist (advancing a pointer that readers follow, say). A run whose hook
 // fails is committed all the same; the run reports the error.
 func (e *Env) AfterCommit(fn func(ctx context.Context) error) { *e.after = append(*e.after, fn) }
+
+// OnAbort registers fn to run when the run fails before its manifest is
+// committed: it undoes what the stage wrote outside the run's directory
+// (files a committer of its own holds, say).
+func (e *Env) OnAbort(fn func(ctx context.Context)) { *e.aborts = append(*e.aborts, fn) }
+
+// Inputs are the input files the run reads, in order.
+func (e *Env) Inputs() []columnar.SourceFile { return e.inputs }
 
 // Stage is the name of the stage this Env belongs to.
 func (e *Env) Stage() string { return e.stage }

@@ -107,7 +107,7 @@ func TestRunConceptsStage(t *testing.T) {
 	}
 
 	// A library of another schema is refused, naming the schema.
-	cfg.Concepts.Library = in
+	cfg.Concepts.Library, cfg.Incremental = in, false
 	_, err = jobs.Run(context.Background(), cfg, quiet())
 	if err == nil || !strings.Contains(err.Error(), "concepts.library") || !strings.Contains(err.Error(), `no "concepts" dataset`) {
 		t.Fatalf("a trajectory dataset as library: %v", err)

@@ -32,6 +32,7 @@ const (
 	MemoryConcepts   = "concepts"
 	MemoryLineage    = "concept_lineage"
 	MemoryExperience = "experience"
+	MemoryInputs     = "inputs"
 )
 
 // Schemas of the memory's datasets.
@@ -39,7 +40,48 @@ var (
 	MemoryStrategySchema = columnar.Schema{Name: memory.StrategySchema, Version: memory.SchemaVersion}
 	MemoryPlanSchema     = columnar.Schema{Name: memory.PlanSchema, Version: memory.SchemaVersion}
 	MemoryLineageSchema  = columnar.Schema{Name: memory.LineageSchema, Version: memory.SchemaVersion}
+	MemoryInputSchema    = columnar.Schema{Name: "memory_inputs", Version: 1}
 )
+
+// MemoryInput is an input file a memory version has processed: the
+// state an incremental run reads to skip it.
+type MemoryInput struct {
+	// Path is relative to the run's input; ContentID identifies its
+	// content (see columnar.SourceFile).
+	Path      string `parquet:"path" json:"path"`
+	Bytes     int64  `parquet:"bytes" json:"bytes"`
+	ContentID string `parquet:"content_id" json:"content_id"`
+	RunID     string `parquet:"run_id" json:"run_id"`
+	Version   int64  `parquet:"version" json:"version"`
+}
+
+func (m *MemoryInput) key() string { return m.Path + "\x00" + m.ContentID }
+
+func inputKey(f columnar.SourceFile) string { return f.Rel + "\x00" + f.ContentID }
+
+// processedInputs is the set of input files (inputKey) the current
+// memory version of cfg has processed, and that version.
+func processedInputs(ctx context.Context, cfg *Config) (map[string]bool, string, error) {
+	loc, err := MemoryLocation(cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("memory.uri: %w", err)
+	}
+	b, err := loc.Open(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("memory %s: %w", loc, err)
+	}
+	defer b.Close()
+	p, err := ReadMemoryPointer(ctx, b, "")
+	if err != nil || p == nil {
+		return nil, "", err
+	}
+	seen := map[string]bool{}
+	err = readVersion(ctx, loc, b, p.Dir, MemoryInputs, MemoryInputSchema, func(r *MemoryInput) error {
+		seen[r.key()] = true
+		return nil
+	})
+	return seen, p.Version, err
+}
 
 // MemoryConfig configures the memory stage (section memory:).
 type MemoryConfig struct {
@@ -263,9 +305,27 @@ func (s *memoryStage) Run(ctx context.Context, env *Env) error {
 	n.Add("experience_new", int64(len(fresh)-len(changed)))
 	n.Add("experience_changed", int64(len(changed)))
 	n.Add("experience_duplicates", dups)
-	if len(fresh) == 0 {
+	var inputs []MemoryInput
+	known := map[string]bool{}
+	if err := readVersion(ctx, s.loc, b, prevDir, MemoryInputs, MemoryInputSchema, func(r *MemoryInput) error {
+		inputs = append(inputs, *r)
+		known[r.key()] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	newFiles := 0
+	for _, f := range env.Inputs() {
+		if k := inputKey(f); !known[k] {
+			known[k] = true
+			inputs = append(inputs, MemoryInput{Path: f.Rel, Bytes: f.Size, ContentID: f.ContentID, RunID: env.RunID, Version: version})
+			newFiles++
+		}
+	}
+	n.Add("input_files_new", int64(newFiles))
+	if len(fresh) == 0 && newFiles == 0 {
 		n.Add("memory_unchanged", 1)
-		env.Log.Info("memory unchanged: no trajectory new to it", "version", prev)
+		env.Log.Info("memory unchanged: no trajectory or input file new to it", "version", prev)
 		return nil
 	}
 
@@ -410,14 +470,25 @@ func (s *memoryStage) Run(ctx context.Context, env *Env) error {
 	if err := writeAll(ctx, env, c, MemoryLineage, MemoryLineageSchema, lineage); err != nil {
 		return abort(err)
 	}
+	if err := writeAll(ctx, env, c, MemoryInputs, MemoryInputSchema, inputs); err != nil {
+		return abort(err)
+	}
+	// The version's manifest, then CURRENT, once the run has committed;
+	// its files go if the run fails.
 	m := &columnar.Manifest{Kind: "memory", Fingerprint: env.Fingerprint, Counters: n.Snapshot()}
 	m.Counters["version"] = version
-	if err := commit(ctx, c, m, env.RunID, "memory", time.Now().UTC(), env.Log, nil); err != nil {
-		return fmt.Errorf("memory %s: %w", s.loc.Join(dir), err)
-	}
 	n.Add("memory_version", version)
 	ptr := MemoryPointer{Version: fmt.Sprintf("%06d", version), Dir: dir, RunID: env.RunID}
+	started := time.Now().UTC()
+	env.OnAbort(func(ctx context.Context) {
+		if err := c.Abort(ctx); err != nil {
+			env.Log.Warn("cleaning up a memory version that was not committed", "error", err)
+		}
+	})
 	env.AfterCommit(func(ctx context.Context) error {
+		if err := commit(ctx, c, m, env.RunID, "memory", started, env.Log, nil); err != nil {
+			return fmt.Errorf("memory %s: committing version %s (re-run to commit it): %w", s.loc.Join(dir), ptr.Version, err)
+		}
 		b, err := s.open(ctx)
 		if err != nil {
 			return err

@@ -158,10 +158,25 @@ func TestMemoryTwoNights(t *testing.T) {
 		t.Fatalf("no concept of night 1 used again on night 2: %+v", lineage)
 	}
 	before := dataFiles(t, filepath.Join(out, "memory"))
-	// Either night again: nothing new, nothing changes.
-	for _, again := range []struct{ in, id string }{{night2, "night-2"}, {night1, "night-1-again"}} {
-		r := run(again.in, again.id)
-		if c := stageCounters(r.Manifest, "memory"); c["memory_unchanged"] != 1 || c["experience_new"] != 0 {
+	// Either night again: nothing new, nothing changes. An incremental run
+	// reads nothing; a full one reads everything and finds nothing new.
+	for _, again := range []struct {
+		in, id      string
+		incremental bool
+	}{{night2, "night-2", true}, {night1, "night-1-again", true}, {night2, "night-2", false}, {night1, "night-1-again", false}} {
+		cfg := config(t, again.in, out)
+		cfg.RunID, cfg.Incremental = again.id, again.incremental
+		cfg.Stages = []string{"trajectories", "analysis", "experience", "concepts", "memory"}
+		cfg.Concepts.Iterations = 3
+		r, err := jobs.Run(context.Background(), cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.incremental {
+			if !r.NothingNew || r.SkippedFiles != 1 || r.Manifest != nil {
+				t.Fatalf("incremental re-run %s: %+v", again.id, r)
+			}
+		} else if c := stageCounters(r.Manifest, "memory"); c["memory_unchanged"] != 1 || c["experience_new"] != 0 || c["input_files_new"] != 0 {
 			t.Fatalf("re-run %s: memory counters %v", again.id, c)
 		}
 		if p := readPointer(t, out); p != p2 {

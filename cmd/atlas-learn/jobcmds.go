@@ -30,6 +30,10 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if res.NothingNew {
+				fmt.Fprintf(out, "nothing new: the memory has processed all %d input files (incremental: true); nothing was run or written\n", res.SkippedFiles)
+				return nil
+			}
 			for _, w := range res.Manifest.Warnings {
 				fmt.Fprintf(out, "WARNING: %s\n", w)
 			}
