@@ -149,9 +149,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("log.level: want debug, info, warn or error, got %q", c.Log.Level)
 	}
 	switch c.Log.Format {
-	case "text", "json":
+	case "auto", "text", "json":
 	default:
-		return fmt.Errorf("log.format: want text or json, got %q", c.Log.Format)
+		return fmt.Errorf("log.format: want auto, text or json, got %q", c.Log.Format)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
@@ -46,15 +47,30 @@ type Opener func(ctx context.Context, loc storage.Location) (storage.Bucket, err
 // tests use it to wrap the bucket, for example to stop the server in the
 // middle of a write.
 func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*Result, error) {
+	return RunWithOptions(ctx, cfg, log, RunOptions{Open: open})
+}
+
+// RunOptions are a run's settings that are not configuration: how it
+// opens its output and how it shows progress.
+type RunOptions struct {
+	// Open opens the output (nil: Location.Open).
+	Open Opener
+	// Progress, when set, is a terminal to draw a progress bar on.
+	Progress io.Writer
+}
+
+// RunWithOptions is Run with options.
+func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOptions) (*Result, error) {
+	open := ro.Open
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
+		return nil, &ConfigError{Err: err}
 	}
 	started := time.Now().UTC()
 	inLoc, _ := storage.ParseLocation(cfg.Input, cfg.S3)
 	outLoc, _ := storage.ParseLocation(cfg.Output, cfg.S3)
 	trajStages, batchStages, err := buildStages(&cfg)
 	if err != nil {
-		return nil, err
+		return nil, &ConfigError{Err: err}
 	}
 	in, root, err := inLoc.OpenReader(ctx)
 	if err != nil {
@@ -161,7 +177,16 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	if inLoc.Driver == storage.DriverFile {
 		read.ReadBufferSize = 128 << 10
 	}
-	stats, err := stream(ctx, src, procs, streamOptions{workers: cfg.Workers, read: read, onError: cfg.OnError, log: log})
+	so := streamOptions{workers: cfg.Workers, read: read, onError: cfg.OnError, log: log}
+	var bar *Progress
+	if ro.Progress != nil {
+		bar = NewProgress(ro.Progress, len(src.Files))
+		so.progress = bar.update
+	}
+	stats, err := stream(ctx, src, procs, so)
+	if bar != nil {
+		bar.Finish()
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -24,6 +24,9 @@ type streamOptions struct {
 	read    columnar.ReadOptions
 	onError columnar.OnError
 	log     *slog.Logger
+	// progress, when set, is told of every batch emitted: its
+	// trajectories and the input files finished before it.
+	progress func(rows, filesDone int)
 }
 
 // fileStats is what the stream read of one input file.
@@ -180,12 +183,25 @@ func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcess
 				close(l)
 			}
 		}()
+		var lastFile string
+		filesDone := 0
 		for fut := range futures {
 			var d doneBatch
 			select {
 			case d = <-fut:
 			case <-gctx.Done():
 				return gctx.Err()
+			}
+			if o.progress != nil && len(d.items) > 0 {
+				for _, it := range d.items {
+					if it.File != lastFile {
+						if lastFile != "" {
+							filesDone++
+						}
+						lastFile = it.File
+					}
+				}
+				o.progress(len(d.items), filesDone)
 			}
 			for j := range procs {
 				emits := make([]func(context.Context) error, len(d.items))

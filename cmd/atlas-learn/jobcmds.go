@@ -25,7 +25,11 @@ func newRunCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := jobs.Run(cmd.Context(), cfg, log)
+			var ro jobs.RunOptions
+			if isTerminal(cmd.ErrOrStderr()) {
+				ro.Progress = cmd.ErrOrStderr()
+			}
+			res, err := jobs.RunWithOptions(cmd.Context(), cfg, log, ro)
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ func main() {
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "atlas-learn:", err)
-		os.Exit(1)
+		os.Exit(jobs.ExitCode(err))
 	}
 }
 
@@ -49,11 +49,13 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// A bad flag is a bad configuration (exit status 2), like a bad key.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &jobs.ConfigError{Err: err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.configFile, "config", "", "YAML configuration file (default: the embedded configs/local.yaml)")
 	pf.StringArrayVar(&g.overrides, "set", nil, "override a configuration key, e.g. --set s3.endpoint=http://127.0.0.1:9000 (repeatable)")
 	pf.String("log-level", "", "debug, info, warn or error (config log.level)")
-	pf.String("log-format", "", "text or json (config log.format)")
+	pf.String("log-format", "", "auto, text or json (config log.format; auto: JSON when stderr is not a terminal)")
 	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g))
 	return root
 }
@@ -65,15 +67,15 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 func (g *globals) load(cmd *cobra.Command, bound map[string]string) (jobs.Config, *slog.Logger, error) {
 	cfg, err := jobs.LoadConfig(g.configFile, os.Getenv)
 	if err != nil {
-		return cfg, nil, err
+		return cfg, nil, &jobs.ConfigError{Err: err}
 	}
 	for _, kv := range g.overrides {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return cfg, nil, fmt.Errorf("--set %q: want key=value", kv)
+			return cfg, nil, &jobs.ConfigError{Err: fmt.Errorf("--set %q: want key=value", kv)}
 		}
 		if err := cfg.Set(k, v); err != nil {
-			return cfg, nil, fmt.Errorf("--set: %w", err)
+			return cfg, nil, &jobs.ConfigError{Err: fmt.Errorf("--set: %w", err)}
 		}
 	}
 	all := map[string]string{"log-level": "log.level", "log-format": "log.format"}
@@ -91,20 +93,31 @@ func (g *globals) load(cmd *cobra.Command, bound map[string]string) (jobs.Config
 			continue
 		}
 		if err := cfg.Set(all[name], f.Value.String()); err != nil {
-			return cfg, nil, fmt.Errorf("--%s: %w", name, err)
+			return cfg, nil, &jobs.ConfigError{Err: fmt.Errorf("--%s: %w", name, err)}
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, nil, fmt.Errorf("configuration: %w", err)
+		return cfg, nil, &jobs.ConfigError{Err: err}
 	}
 	return cfg, newLogger(cmd.ErrOrStderr(), cfg.Log), nil
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func newLogger(w io.Writer, c jobs.LogConfig) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: lvl}
-	if c.Format == "json" {
+	// auto: text for people at a terminal, JSON for log collectors.
+	if c.Format == "json" || (c.Format == "auto" && !isTerminal(w)) {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))

@@ -177,6 +177,10 @@ func (c *Client) Chat(ctx context.Context, req Request) (Response, error) {
 		c.st.offline.Add(1)
 		return Response{Key: key}, fmt.Errorf("%w: replay mode and no cached answer (key %s)", ErrOffline, key)
 	}
+	if b := c.cfg.BudgetUSD; b > 0 && float64(c.st.costMicros.Load()) >= b*1e6 {
+		c.st.failures.Add(1)
+		return Response{Key: key}, ErrBudgetExhausted
+	}
 	r, err := c.call(ctx, key, canonical)
 	if err != nil {
 		c.st.failures.Add(1)

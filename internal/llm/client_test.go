@@ -730,3 +730,30 @@ func TestNew(t *testing.T) {
 		t.Error("no messages: no error")
 	}
 }
+
+// A client that has spent its budget sends nothing more and says so;
+// answers from the cache cost nothing and still come.
+func TestChatBudget(t *testing.T) {
+	s := llmtest.New(t)
+	s.Handle("q", llmtest.Reply{Content: "a", PromptTokens: 1000, CompletionTokens: 1000})
+	cfg := liveConfig(s.URL)
+	cfg.PricePer1KPromptTokens, cfg.PricePer1KCompletionTokens, cfg.BudgetUSD = 0.5, 1.5, 3.5 // 2 USD per call
+	c := newClient(t, cfg, llm.Options{})
+	for i, want := range []error{nil, nil, llm.ErrBudgetExhausted, llm.ErrBudgetExhausted} {
+		_, err := c.Chat(context.Background(), ask(fmt.Sprintf("q %d", i)))
+		if !errors.Is(err, want) {
+			t.Fatalf("call %d: %v, want %v", i, err, want)
+		}
+	}
+	if n := len(s.Requests()); n != 2 {
+		t.Fatalf("%d requests sent, want 2", n)
+	}
+	if st := c.Stats(); st.CostMicroUSD != 4_000_000 {
+		t.Fatalf("cost %d", st.CostMicroUSD)
+	}
+	bad := cfg
+	bad.PricePer1KPromptTokens, bad.PricePer1KCompletionTokens = 0, 0
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "budget_usd") {
+		t.Fatalf("a budget without prices: %v", err)
+	}
+}

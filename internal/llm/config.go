@@ -63,6 +63,10 @@ type Config struct {
 	// dollars, give Stats.CostMicroUSD; 0 counts nothing.
 	PricePer1KPromptTokens     float64 `yaml:"price_per_1k_prompt_tokens" json:"price_per_1k_prompt_tokens"`
 	PricePer1KCompletionTokens float64 `yaml:"price_per_1k_completion_tokens" json:"price_per_1k_completion_tokens"`
+	// BudgetUSD is the most one client (one stage of a run) may spend,
+	// at the configured prices; once spent, Chat returns
+	// ErrBudgetExhausted and the run fails. 0: no budget.
+	BudgetUSD float64 `yaml:"budget_usd" json:"budget_usd"`
 	// Cache keeps every answer, keyed by model, messages and parameters,
 	// and answers identical requests from it.
 	Cache bool `yaml:"cache" json:"cache"`
@@ -112,6 +116,12 @@ func (c Config) Validate() error {
 		// The value is not repeated: it may be a key pasted in the wrong
 		// place.
 		return fmt.Errorf("api_key_env: want the name of an environment variable (letters, digits, _), not the key itself; got a value of %d characters", len(c.APIKeyEnv))
+	}
+	if c.BudgetUSD < 0 || math.IsNaN(c.BudgetUSD) || math.IsInf(c.BudgetUSD, 0) {
+		return fmt.Errorf("budget_usd: must be a number >= 0, got %v", c.BudgetUSD)
+	}
+	if c.BudgetUSD > 0 && c.PricePer1KPromptTokens == 0 && c.PricePer1KCompletionTokens == 0 {
+		return fmt.Errorf("budget_usd: needs price_per_1k_prompt_tokens or price_per_1k_completion_tokens to count the spending")
 	}
 	switch {
 	case c.MaxConcurrency < 1 || c.MaxConcurrency > 1024:

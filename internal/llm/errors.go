@@ -8,6 +8,12 @@ import (
 	"strings"
 )
 
+// ErrBudgetExhausted is returned by Chat once the client has spent its
+// budget (Config.BudgetUSD): no further request is sent. Callers do not
+// fall back on it: a run whose model budget ran out fails, so that it is
+// never mistaken for one whose answers were all the model's.
+var ErrBudgetExhausted = errors.New("llm: budget exhausted (llm.budget_usd): no further request is sent")
+
 // ErrOffline is returned by Chat in offline mode (and for cache misses in
 // replay mode): no model was called. Callers fall back to what they can
 // do without one and say so.

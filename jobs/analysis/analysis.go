@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/internal/llm"
 )
 
 // Method names a credit-assignment method.
@@ -178,6 +179,9 @@ func (a *Analyzer) Credit(ctx context.Context, t *columnar.Trajectory) (Credit, 
 		if err != nil {
 			if ctx.Err() != nil {
 				return Credit{}, ctx.Err()
+			}
+			if errors.Is(err, llm.ErrBudgetExhausted) {
+				return Credit{}, fmt.Errorf("trajectory %s: %w", t.TrajectoryID, err)
 			}
 			return fallback("llm: " + err.Error()), nil
 		}
