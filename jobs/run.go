@@ -233,6 +233,9 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 			return res, fmt.Errorf("run %s: committed, but: %w", runID, err)
 		}
 	}
+	if err := WriteReport(ctx, out, runDir, outLoc.Join(runDir).String(), cfg.S3, m); err != nil {
+		return res, fmt.Errorf("run %s: committed, but: %w", runID, err)
+	}
 	return res, nil
 }
 
