@@ -39,6 +39,7 @@ type Config struct {
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 	Import   ImportConfig     `yaml:"import" json:"import"`
+	Recall   RecallConfig     `yaml:"recall" json:"recall"`
 }
 
 // ParquetConfig configures the data files written.
@@ -133,6 +134,9 @@ func (c Config) Validate() error {
 	if err := c.Concepts.Validate(); err != nil {
 		return fmt.Errorf("concepts.%w", err)
 	}
+	if err := c.Recall.Validate(c.S3); err != nil {
+		return fmt.Errorf("recall.%w", err)
+	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)
 	}
@@ -157,6 +161,7 @@ func (c Config) Redacted() Config {
 	c.Output = storage.Redact(c.Output)
 	c.S3.Endpoint = storage.Redact(c.S3.Endpoint)
 	c.Concepts.Library = storage.Redact(c.Concepts.Library)
+	c.Recall.Memory = storage.Redact(c.Recall.Memory)
 	c.Analysis.ReplayCache = storage.Redact(c.Analysis.ReplayCache)
 	c.Analysis.HTTP.URL = storage.Redact(c.Analysis.HTTP.URL)
 	c.LLM = c.LLM.Redacted()

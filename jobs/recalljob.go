@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,16 +9,19 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
@@ -34,6 +38,51 @@ const (
 	recallShutdown  = 10 * time.Second
 	recallReadLimit = 30 * time.Second
 )
+
+// RecallConfig is the recall section: where atlas-learn recall and serve
+// find the memory, and how serve runs.
+type RecallConfig struct {
+	// Memory is the memory root; "" means <output>/memory.
+	Memory string `yaml:"memory" json:"memory"`
+	// Addr is where serve listens.
+	Addr string `yaml:"addr" json:"addr"`
+	// ReloadInterval is how often serve polls CURRENT.
+	ReloadInterval time.Duration `yaml:"reload_interval" json:"reload_interval"`
+	// K is the number of hits per query.
+	K int `yaml:"k" json:"k"`
+}
+
+// Validate names the first invalid key of the section.
+func (c RecallConfig) Validate(s3 storage.S3Config) error {
+	if c.Memory != "" {
+		if _, err := storage.ParseLocation(c.Memory, s3); err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr: want host:port, got %q", c.Addr)
+	}
+	if c.ReloadInterval < 100*time.Millisecond {
+		return fmt.Errorf("reload_interval: must be at least 100ms, got %v", c.ReloadInterval)
+	}
+	if c.K < 1 || c.K > RecallMaxK {
+		return fmt.Errorf("k: must be 1..%d, got %d", RecallMaxK, c.K)
+	}
+	return nil
+}
+
+// MemoryLocation is the memory root of the configuration: recall.memory,
+// or <output>/memory when it is empty.
+func (c Config) MemoryLocation() (string, error) {
+	if c.Recall.Memory != "" {
+		return c.Recall.Memory, nil
+	}
+	loc, err := storage.ParseLocation(c.Output, c.S3)
+	if err != nil {
+		return "", fmt.Errorf("output: %w", err)
+	}
+	return loc.Join("memory").String(), nil
+}
 
 // Memory is one loaded memory version: its pointer and its index.
 type Memory struct {
@@ -649,4 +698,118 @@ func ProvisionalRecallDocs(_ context.Context, train []columnar.Trajectory) ([]re
 		docs = append(docs, a.doc)
 	}
 	return docs, nil
+}
+
+// The payload keys printed first for each kind, in this order; other keys
+// follow in name order.
+var recallPayloadKeys = map[string][]string{
+	recall.KindStrategy: {"situation", "suggestion", "parameters"},
+	recall.KindConcept:  {"signature", "description", "python"},
+	recall.KindPlan:     {"steps"},
+}
+
+// WriteRecallText prints res for people: one block per hit with its
+// rank, kind, title and score, its id, and its payload's fields — the
+// key fields of its kind first (situation, suggestion, parameters for
+// strategies; signature, description, python for concepts; steps for
+// plans), then the others; multi-line text is indented, lists are
+// numbered, long lists shortened.
+func WriteRecallText(w io.Writer, res RecallResult) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "memory %s: %d hits for %q\n", res.MemoryVersion, len(res.Hits), res.Query)
+	for _, h := range res.Hits {
+		title := h.Title
+		if title == "" {
+			title = h.ID
+		}
+		fmt.Fprintf(bw, "\n%d. [%s] %s  (score %.3f)\n   id: %s\n", h.Rank, h.Kind, title, h.Score, h.ID)
+		writePayload(bw, h.Kind, h.Payload)
+	}
+	return bw.Flush()
+}
+
+func writePayload(w io.Writer, kind string, p json.RawMessage) {
+	if len(p) == 0 || string(p) == "null" {
+		return
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(p, &obj); err != nil {
+		fmt.Fprintf(w, "   payload: %s\n", shorten(string(p), 300))
+		return
+	}
+	keys := append([]string(nil), recallPayloadKeys[kind]...)
+	keys = slices.DeleteFunc(keys, func(k string) bool { _, ok := obj[k]; return !ok })
+	var rest []string
+	for k := range obj {
+		if !slices.Contains(keys, k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range append(keys, rest...) {
+		writeValue(w, k, obj[k])
+	}
+}
+
+func writeValue(w io.Writer, key string, raw json.RawMessage) {
+	const maxItems = 10
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return
+	}
+	switch x := v.(type) {
+	case string:
+		if strings.Contains(x, "\n") {
+			fmt.Fprintf(w, "   %s:\n", key)
+			for _, l := range strings.Split(strings.TrimRight(x, "\n"), "\n") {
+				fmt.Fprintf(w, "       %s\n", l)
+			}
+			return
+		}
+		fmt.Fprintf(w, "   %s: %s\n", key, shorten(x, 300))
+	case []any:
+		if len(x) == 0 {
+			fmt.Fprintf(w, "   %s: []\n", key)
+			return
+		}
+		fmt.Fprintf(w, "   %s:\n", key)
+		for i, e := range x {
+			if i == maxItems {
+				fmt.Fprintf(w, "       ... (%d more)\n", len(x)-maxItems)
+				break
+			}
+			s, ok := e.(string)
+			if !ok {
+				b, _ := json.Marshal(e)
+				s = string(b)
+			}
+			fmt.Fprintf(w, "       %d. %s\n", i+1, shorten(s, 200))
+		}
+	case map[string]any:
+		ks := make([]string, 0, len(x))
+		for k := range x {
+			ks = append(ks, k)
+		}
+		sort.Strings(ks)
+		parts := make([]string, 0, len(ks))
+		for _, k := range ks {
+			b, _ := json.Marshal(x[k])
+			parts = append(parts, k+"="+string(b))
+		}
+		fmt.Fprintf(w, "   %s: %s\n", key, shorten(strings.Join(parts, ", "), 300))
+	default:
+		b, _ := json.Marshal(x)
+		fmt.Fprintf(w, "   %s: %s\n", key, b)
+	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

@@ -1,5 +1,5 @@
 // Command atlas-learn is the ATLAS learning engine's batch job and its
-// tools: import, export, inspect, gen, run, compress, patterns and bench. It holds flags and
+// tools: import, export, inspect, gen, run, compress, patterns, recall, serve and bench. It holds flags and
 // subcommands only; the work is done by the jobs, columnar, compress and
 // sft packages.
 package main
@@ -54,7 +54,7 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 	pf.StringArrayVar(&g.overrides, "set", nil, "override a configuration key, e.g. --set s3.endpoint=http://127.0.0.1:9000 (repeatable)")
 	pf.String("log-level", "", "debug, info, warn or error (config log.level)")
 	pf.String("log-format", "", "text or json (config log.format)")
-	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g))
+	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g), newRecallCmd(g), newServeCmd(g))
 	return root
 }
 
