@@ -43,6 +43,7 @@ type Config struct {
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 	Import   ImportConfig     `yaml:"import" json:"import"`
 	Memory   MemoryConfig     `yaml:"memory" json:"memory"`
+	Recall   RecallConfig     `yaml:"recall" json:"recall"`
 }
 
 // ParquetConfig configures the data files written.
@@ -139,6 +140,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Memory.Validate(); err != nil {
 		return fmt.Errorf("memory.%w", err)
+	}
+	if err := c.Recall.Validate(c.S3); err != nil {
+		return fmt.Errorf("recall.%w", err)
 	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)

@@ -3,15 +3,18 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/jobs/concepts"
 	"github.com/atlas-ai/atlas-learn/jobs/memory"
+	"github.com/atlas-ai/atlas-learn/jobs/recall"
 )
 
 // The memory stage grows the memory run after run. It reads the previous
@@ -71,7 +74,7 @@ func processedInputs(ctx context.Context, cfg *Config) (map[string]bool, string,
 		return nil, "", fmt.Errorf("memory %s: %w", loc, err)
 	}
 	defer b.Close()
-	p, err := ReadMemoryPointer(ctx, b, "")
+	p, err := readPointer(ctx, b)
 	if err != nil || p == nil {
 		return nil, "", err
 	}
@@ -136,6 +139,7 @@ func MemoryLocation(cfg *Config) (storage.Location, error) {
 }
 
 type memoryStage struct {
+	recall recall.Options
 	cfg    MemoryConfig
 	loc    storage.Location
 	stages []string
@@ -148,7 +152,7 @@ func newMemoryStage(cfg *Config) (Stage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory.uri: %w", err)
 	}
-	return &memoryStage{cfg: cfg.Memory, loc: loc, stages: cfg.Stages}, nil
+	return &memoryStage{cfg: cfg.Memory, loc: loc, stages: cfg.Stages, recall: recall.DefaultOptions()}, nil
 }
 
 func (*memoryStage) Name() string    { return "memory" }
@@ -172,7 +176,7 @@ func (s *memoryStage) load(ctx context.Context) error {
 		return err
 	}
 	defer b.Close()
-	p, err := ReadMemoryPointer(ctx, b, "")
+	p, err := readPointer(ctx, b)
 	if err != nil {
 		return fmt.Errorf("memory %s: %w", s.loc, err)
 	}
@@ -196,11 +200,20 @@ func currentMemoryDir(ctx context.Context, loc storage.Location) (string, error)
 		return "", fmt.Errorf("memory %s: %w", loc, err)
 	}
 	defer b.Close()
-	p, err := ReadMemoryPointer(ctx, b, "")
+	p, err := readPointer(ctx, b)
 	if err != nil || p == nil {
 		return "", err
 	}
 	return p.Dir, nil
+}
+
+// readPointer is the memory's CURRENT; nil when there is no memory yet.
+func readPointer(ctx context.Context, b storage.BucketReader) (*MemoryPointer, error) {
+	p, err := ReadMemoryPointer(ctx, b, "")
+	if errors.Is(err, ErrNoMemory) {
+		return nil, nil
+	}
+	return p, err
 }
 
 // previousVersion is the number of the version CURRENT names (0: none).
@@ -444,7 +457,7 @@ func (s *memoryStage) Run(ctx context.Context, env *Env) error {
 	n.Add("concepts", int64(len(lib)))
 
 	// The new version.
-	dir := storage.Join("versions", fmt.Sprintf("%06d", version))
+	dir := NewMemoryPointer(MemoryVersionName(int(version)), "", "").Dir
 	c, err := columnar.NewCommitter(ctx, b, dir, columnar.RunManifest)
 	if err != nil {
 		return fmt.Errorf("memory %s: %w", s.loc.Join(dir), err)
@@ -473,12 +486,20 @@ func (s *memoryStage) Run(ctx context.Context, env *Env) error {
 	if err := writeAll(ctx, env, c, MemoryInputs, MemoryInputSchema, inputs); err != nil {
 		return abort(err)
 	}
+	ptr := NewMemoryPointer(MemoryVersionName(int(version)), env.RunID, newestTrajectory(fresh))
+	docs, err := MemoryDocs(bank, lib, library)
+	if err != nil {
+		return abort(err)
+	}
+	if err := writeRecallIndex(ctx, c, strings.TrimPrefix(ptr.Index, dir+"/"), docs, s.recall); err != nil {
+		return abort(err)
+	}
+	n.Add("recall_documents", int64(len(docs)))
 	// The version's manifest, then CURRENT, once the run has committed;
 	// its files go if the run fails.
 	m := &columnar.Manifest{Kind: "memory", Fingerprint: env.Fingerprint, Counters: n.Snapshot()}
 	m.Counters["version"] = version
 	n.Add("memory_version", version)
-	ptr := MemoryPointer{Version: fmt.Sprintf("%06d", version), Dir: dir, RunID: env.RunID}
 	started := time.Now().UTC()
 	env.OnAbort(func(ctx context.Context) {
 		if err := c.Abort(ctx); err != nil {
@@ -501,6 +522,45 @@ func (s *memoryStage) Run(ctx context.Context, env *Env) error {
 		return nil
 	})
 	env.Log.Info("memory version written", "version", version, "new_trajectories", len(fresh), "strategies", len(bank), "plans", len(library), "concepts", len(lib))
+	return nil
+}
+
+// newestTrajectory is the newest creation time of the run's new
+// trajectories (RFC 3339): the version's time, from the data.
+func newestTrajectory(fresh map[string]time.Time) string {
+	var t time.Time
+	for _, at := range fresh {
+		if at.After(t) {
+			t = at
+		}
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// RecallIndexDataset is the recall index's entry in a memory version's
+// manifest.
+const RecallIndexDataset = "recall_index"
+
+// writeRecallIndex builds the recall index of docs and writes it as the
+// file rel of the version's committer.
+func writeRecallIndex(ctx context.Context, c *columnar.Committer, rel string, docs []recall.Doc, o recall.Options) error {
+	ix, err := recall.Build(docs, o)
+	if err != nil {
+		return fmt.Errorf("recall index: %w", err)
+	}
+	c.Declare(columnar.DatasetInfo{Name: RecallIndexDataset, Schema: columnar.Schema{Name: "recall_index", Version: recall.FormatVersion}, Stage: "memory"}, "recall-index")
+	w, err := c.Create(ctx, RecallIndexDataset, rel, "")
+	if err != nil {
+		return fmt.Errorf("recall index: %w", err)
+	}
+	if _, err := ix.WriteTo(w); err != nil {
+		w.Abort()
+		return fmt.Errorf("recall index: %w", err)
+	}
+	w.Rows = int64(ix.Len())
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("recall index: %w", err)
+	}
 	return nil
 }
 

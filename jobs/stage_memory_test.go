@@ -12,6 +12,7 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/internal/trajgen"
 	"github.com/atlas-ai/atlas-learn/jobs"
+	"github.com/atlas-ai/atlas-learn/jobs/concepts"
 	"github.com/atlas-ai/atlas-learn/jobs/memory"
 )
 
@@ -157,6 +158,23 @@ func TestMemoryTwoNights(t *testing.T) {
 	if spanning == 0 {
 		t.Fatalf("no concept of night 1 used again on night 2: %+v", lineage)
 	}
+	// The version's recall index answers with the plans it holds.
+	mb, err := jobs.OpenMemoryRoot(context.Background(), filepath.Join(out, "memory"), storage.S3Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := jobs.LoadMemory(context.Background(), mb, "")
+	mb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mem.Pointer.Version != "000002" || mem.Index.Len() != len(plans)+countPython(t, out, p2.Dir) {
+		t.Fatalf("recall index of version %s holds %d documents", mem.Pointer.Version, mem.Index.Len())
+	}
+	res, err := mem.Recall(jobs.RecallQuery{Query: exp[0].Task, K: 3, Kinds: []string{"plan"}})
+	if err != nil || len(res.Hits) == 0 {
+		t.Fatalf("recall %q: %+v, %v", exp[0].Task, res, err)
+	}
 	before := dataFiles(t, filepath.Join(out, "memory"))
 	// Either night again: nothing new, nothing changes. An incremental run
 	// reads nothing; a full one reads everything and finds nothing new.
@@ -185,4 +203,16 @@ func TestMemoryTwoNights(t *testing.T) {
 	}
 	t.Logf("night 2: %v; %d plans, %d lineage", c2, len(plans), len(lineage))
 	sameFiles(t, "memory after re-runs", before, dataFiles(t, filepath.Join(out, "memory")))
+}
+
+// countPython counts the concepts of a memory version that print as Python
+// (the only ones recall indexes).
+func countPython(t *testing.T, out, dir string) int {
+	n := 0
+	for _, c := range readMemory[concepts.Concept](t, out, dir, jobs.MemoryConcepts, jobs.ConceptsSchema) {
+		if c.Python != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/internal/benchcompress"
 	"github.com/atlas-ai/atlas-learn/internal/benchpatterns"
+	"github.com/atlas-ai/atlas-learn/internal/benchrecall"
 	"github.com/atlas-ai/atlas-learn/jobs/analysis/patterns"
 )
 
@@ -51,6 +52,7 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 	fl.IntVar(&o.Workers, "workers", 1, "threads for both engines (ours: --workers, Stitch: threads)")
 	fl.IntVar(&o.GenPython, "gen-python", 1000, "solutions of generated trajectories in the gen-python row, encoded by the Python frontend for both engines (0: leave the row out)")
 	cmd.AddCommand(cc, newBenchPatternsCmd(g, filepath.Join(defCache, "atlas-learn")))
+	cmd.AddCommand(newBenchRecallCmds(g)...)
 	return cmd
 }
 
@@ -80,4 +82,67 @@ environment cannot be created it says so and prints our numbers only.`,
 	fl.StringVar(&o.Python, "python", "python3", "Python used to create the virtual environment")
 	fl.BoolVar(&o.NoDrain3, "no-drain3", false, "run our miner only")
 	return cmd
+}
+
+func newBenchRecallCmds(g *globals) []*cobra.Command {
+	var io benchrecall.IndexOptions
+	var sizes []int
+	rc := &cobra.Command{
+		Use:   "recall [--sizes 1000,10000,100000] [--queries 1000]",
+		Short: "build, load and search times of the recall index at several sizes (synthetic documents)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := g.load(cmd, nil); err != nil {
+				return err
+			}
+			io.Sizes = sizes
+			return benchrecall.RunIndex(cmd.Context(), cmd.OutOrStdout(), io)
+		},
+	}
+	rc.Flags().IntSliceVar(&sizes, "sizes", []int{1000, 10000, 100000}, "document counts")
+	rc.Flags().IntVar(&io.Queries, "queries", 1000, "queries per size")
+
+	var so benchrecall.ServeOptions
+	sc := &cobra.Command{
+		Use:   "serve [--docs 100000] [--requests 20000] [--concurrency 8]",
+		Short: "atlas-learn serve under load, with a memory reload in the middle; fails if any request fails",
+		Long: `bench serve writes a synthetic memory of --docs documents to a temporary
+directory, serves it on 127.0.0.1 (reload interval 100ms), and drives
+--requests queries at it from a second process (this binary, re-executed as
+a hidden client subcommand) with --concurrency connections. When half are
+done it publishes a second version (CURRENT), and it prints requests,
+failed, rps, p50, p99 and whether the reload was seen. Any failed request
+makes it exit non-zero.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := g.load(cmd, nil); err != nil {
+				return err
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find own binary: %w", err)
+			}
+			so.Self, so.Stderr = self, cmd.ErrOrStderr()
+			return benchrecall.RunServe(cmd.Context(), cmd.OutOrStdout(), so)
+		},
+	}
+	sc.Flags().IntVar(&so.Docs, "docs", 100000, "documents in the memory")
+	sc.Flags().IntVar(&so.Requests, "requests", 20000, "requests in all")
+	sc.Flags().IntVar(&so.Concurrency, "concurrency", 8, "requests in flight at once")
+
+	var base string
+	var requests, conc int
+	cl := &cobra.Command{
+		Use:    "serve-client --url URL --requests N --concurrency C",
+		Short:  "the load client of bench serve (internal)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return benchrecall.RunClient(cmd.Context(), cmd.OutOrStdout(), base, requests, conc)
+		},
+	}
+	cl.Flags().StringVar(&base, "url", "", "server base URL")
+	cl.Flags().IntVar(&requests, "requests", 20000, "requests in all")
+	cl.Flags().IntVar(&conc, "concurrency", 8, "requests in flight at once")
+	return []*cobra.Command{rc, sc, cl}
 }

@@ -1,5 +1,5 @@
 // Command atlas-learn is the ATLAS learning engine's batch job and its
-// tools: import, export, inspect, gen, run, compress, patterns and bench. It holds flags and
+// tools: import, export, inspect, gen, run, compress, patterns, recall, serve and bench. It holds flags and
 // subcommands only; the work is done by the jobs, columnar, compress and
 // sft packages.
 package main
@@ -56,7 +56,7 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 	pf.StringArrayVar(&g.overrides, "set", nil, "override a configuration key, e.g. --set s3.endpoint=http://127.0.0.1:9000 (repeatable)")
 	pf.String("log-level", "", "debug, info, warn or error (config log.level)")
 	pf.String("log-format", "", "auto, text or json (config log.format; auto: JSON when stderr is not a terminal)")
-	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g))
+	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g), newRecallCmd(g), newServeCmd(g))
 	return root
 }
 
