@@ -144,7 +144,9 @@ func TestOpenAIFailures(t *testing.T) {
 			s.Fail(finetunetest.RouteGet, finetunetest.Fault{Body: `{"id":"ftjob-001","status":"succeeded"}`})
 		}, wantErr: "without a fine_tuned_model"},
 		{name: "poll timeout", train: goodJSONL, setup: func(s *finetunetest.Server) { s.Script("", "running") },
-			edit: func(o *finetune.OpenAIOptions) { o.PollInterval, o.PollTimeout = 5*time.Millisecond, 60*time.Millisecond }, is: finetune.ErrPollTimeout},
+			edit: func(o *finetune.OpenAIOptions) {
+				o.PollInterval, o.PollTimeout = 5*time.Millisecond, 60*time.Millisecond
+			}, is: finetune.ErrPollTimeout},
 		{name: "429 and 5xx are retried", train: goodJSONL, setup: func(s *finetunetest.Server) {
 			s.Fail(finetunetest.RouteUpload, finetunetest.Fault{Status: 429, RetryAfter: "0"}, finetunetest.Fault{Status: 500})
 			s.Fail(finetunetest.RouteCreate, finetunetest.Fault{Status: 503})
