@@ -39,6 +39,7 @@ type Config struct {
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 	Import   ImportConfig     `yaml:"import" json:"import"`
+	Finetune FinetuneConfig   `yaml:"finetune" json:"finetune"`
 }
 
 // ParquetConfig configures the data files written.
@@ -133,6 +134,9 @@ func (c Config) Validate() error {
 	if err := c.Concepts.Validate(); err != nil {
 		return fmt.Errorf("concepts.%w", err)
 	}
+	if err := c.Finetune.Validate(); err != nil {
+		return fmt.Errorf("finetune.%w", err)
+	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)
 	}
@@ -160,5 +164,6 @@ func (c Config) Redacted() Config {
 	c.Analysis.ReplayCache = storage.Redact(c.Analysis.ReplayCache)
 	c.Analysis.HTTP.URL = storage.Redact(c.Analysis.HTTP.URL)
 	c.LLM = c.LLM.Redacted()
+	c.Finetune = c.Finetune.Redacted()
 	return c
 }

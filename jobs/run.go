@@ -91,6 +91,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
 	var timings []columnar.StageTiming
 	warnings := &Warnings{}
+	hooks := &runHooks{}
 	var opened []TrajectoryProcessor
 	fail := func(err error) (*Result, error) {
 		for _, p := range opened {
@@ -110,7 +111,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 	newEnv := func(name string) (*Env, *[]string) {
 		ds := &[]string{}
 		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings}, ds
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, hooks: hooks}, ds
 	}
 
 	// The trajectory stages share one stream of the input.
@@ -168,8 +169,21 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 
 	m.Config, _ = json.Marshal(cfg.Redacted())
 	m.Warnings = warnings.List()
+	m.Decisions = hooks.decisions
 	if err := commit(ctx, c, m, runID, "run", started, log, timings); err != nil {
 		return fail(err)
+	}
+	// Committed: what must advance only with a committed run does now.
+	// Failures do not undo the commit; they are reported with it.
+	var after []error
+	for _, fn := range hooks.afterCommit {
+		if err := fn(ctx); err != nil {
+			after = append(after, err)
+		}
+	}
+	if err := errors.Join(after...); err != nil {
+		log.Error("run committed, but updating after the commit failed", "run_id", runID, "error", err)
+		return &Result{RunDir: runDir, Manifest: m}, fmt.Errorf("run %s committed, but after the commit: %w", runID, err)
 	}
 	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
 	return &Result{RunDir: runDir, Manifest: m}, nil

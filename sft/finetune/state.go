@@ -41,6 +41,7 @@ type State struct {
 // RunRecord is one run the state counted.
 type RunRecord struct {
 	RunID        string    `json:"run_id"`
+	InputID      string    `json:"input_id,omitempty"`
 	Now          time.Time `json:"now"`
 	Trajectories int64     `json:"trajectories"`
 	Successes    int64     `json:"successes"`
@@ -69,6 +70,20 @@ type Job struct {
 func (s State) Counted(runID string) bool {
 	for _, r := range s.Runs {
 		if r.RunID == runID {
+			return true
+		}
+	}
+	return false
+}
+
+// CountedInput tells whether a run with the trajectories identified by
+// inputID was counted before ("" never was).
+func (s State) CountedInput(inputID string) bool {
+	if inputID == "" {
+		return false
+	}
+	for _, r := range s.Runs {
+		if r.InputID == inputID {
 			return true
 		}
 	}
@@ -115,7 +130,10 @@ func (s State) Apply(d Decision, batch Batch, res *Result) State {
 			return out
 		}
 	}
-	rec := RunRecord{RunID: batch.RunID, Now: d.Now, Trajectories: batch.Trajectories, Successes: batch.Successes, Examples: batch.Examples}
+	if d.AlreadyCounted {
+		return out
+	}
+	rec := RunRecord{RunID: batch.RunID, InputID: batch.InputID, Now: d.Now, Trajectories: batch.Trajectories, Successes: batch.Successes, Examples: batch.Examples}
 	if fresh {
 		rec.Finetune, rec.RequestID = true, res.RequestID
 	} else {

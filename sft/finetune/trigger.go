@@ -29,6 +29,11 @@ type Batch struct {
 	// RunID identifies the run: a run id already counted in the state is
 	// not counted again.
 	RunID string
+	// InputID identifies the batch's trajectories (a hash of their ids),
+	// so that the same trajectories under another run id (a re-run with
+	// a derived run id after a settings change) are not counted twice
+	// either; "" is no identity.
+	InputID string
 	// Trajectories and Successes are the run's trajectories and how many
 	// of them succeeded.
 	Trajectories, Successes int64
@@ -94,7 +99,7 @@ type Decision struct {
 func (t Trigger) Decide(state State, now time.Time, batch Batch) Decision {
 	now = now.UTC()
 	d := Decision{Now: now, RunID: batch.RunID, Examples: batch.Examples, ValidationExamples: batch.ValidationExamples, WeightedExamples: batch.WeightedExamples}
-	d.AlreadyCounted = state.Counted(batch.RunID)
+	d.AlreadyCounted = state.Counted(batch.RunID) || state.CountedInput(batch.InputID)
 	d.Trajectories, d.Successes = state.TrajectoriesSince, state.SuccessesSince
 	if !d.AlreadyCounted {
 		d.NewTrajectories = batch.Trajectories
@@ -137,7 +142,7 @@ func (t Trigger) Decide(state State, now time.Time, batch Batch) Decision {
 		d.Reasons = append(d.Reasons, fmt.Sprintf("%s: %s: %s (threshold %s)", r.Rule, verdict, r.Value, r.Threshold))
 	}
 	if d.AlreadyCounted {
-		d.Reasons = append(d.Reasons, fmt.Sprintf("note: run %s was counted before; its %d trajectories are not added again", batch.RunID, batch.Trajectories))
+		d.Reasons = append(d.Reasons, fmt.Sprintf("note: run %s (or its trajectories) was counted before; its %d trajectories are not added again", batch.RunID, batch.Trajectories))
 		if j := state.JobOf(batch.RunID); j != nil {
 			// The run triggered a fine-tune when it first committed:
 			// due again, so that the same request is found rather than

@@ -52,7 +52,7 @@ func TestDecide(t *testing.T) {
 			"min_examples: fail: 49 training examples in this run (5 validation, weight 80.50) (threshold 50)"},
 		{"a counted run is not counted twice", State{TrajectoriesSince: 60, SuccessesSince: 60, Runs: []RunRecord{{RunID: "r1", Trajectories: 60}}}, at(1, 2),
 			Batch{RunID: "r1", Trajectories: 60, Successes: 60, Examples: 50}, false, []string{RuleMinTrajectories},
-			"note: run r1 was counted before; its 60 trajectories are not added again"},
+			"note: run r1 (or its trajectories) was counted before; its 60 trajectories are not added again"},
 		{"a counted run that triggered is due again", State{LastFinetune: &last, Runs: []RunRecord{{RunID: "r1", Trajectories: 100, Finetune: true, RequestID: "ft-x"}},
 			Jobs: []Job{{RequestID: "ft-x", RunID: "r1"}}}, at(1, 2),
 			Batch{RunID: "r1", Trajectories: 100, Successes: 100, Examples: 50}, true, []string{RuleMinTrajectories, RuleMinInterval, RuleMinSuccessRate},
