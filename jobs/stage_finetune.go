@@ -117,9 +117,9 @@ func (c FinetuneConfig) Validate() error {
 		return fmt.Errorf("min_success_rate: must be 0..1, got %v", c.MinSuccessRate)
 	case c.MinExamples < 0:
 		return fmt.Errorf("min_examples: must be >= 0, got %d", c.MinExamples)
-	case c.ExamplesDataset == "" || storage.Join(c.ExamplesDataset) != c.ExamplesDataset:
+	case !finetuneDatasetName(c.ExamplesDataset):
 		return fmt.Errorf("examples_dataset: want a dataset name, got %q", c.ExamplesDataset)
-	case c.Dataset == "" || storage.Join(c.Dataset) != c.Dataset:
+	case !finetuneDatasetName(c.Dataset):
 		return fmt.Errorf("dataset: want a dataset name, got %q", c.Dataset)
 	case c.Backend != FinetuneBackendNone && c.BaseModel == "":
 		return fmt.Errorf("base_model: required when backend is %s", c.Backend)
@@ -169,6 +169,10 @@ func (c FinetuneConfig) Validate() error {
 		return fmt.Errorf("openai.poll_timeout: must be >= 0, got %s", o.PollTimeout)
 	}
 	return nil
+}
+
+func finetuneDatasetName(name string) bool {
+	return name != "" && !strings.Contains(name, "..") && storage.Join(name) == name
 }
 
 // Redacted is c without anything that could hold a secret in its
