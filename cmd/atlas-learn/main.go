@@ -54,7 +54,7 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 	pf.StringArrayVar(&g.overrides, "set", nil, "override a configuration key, e.g. --set s3.endpoint=http://127.0.0.1:9000 (repeatable)")
 	pf.String("log-level", "", "debug, info, warn or error (config log.level)")
 	pf.String("log-format", "", "text or json (config log.format)")
-	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g))
+	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g), newFinetuneCmd(g))
 	return root
 }
 
