@@ -62,6 +62,10 @@ type Manifest struct {
 	Stages   []StageEntry    `json:"stages,omitempty"`
 	Config   json.RawMessage `json:"config,omitempty"`
 	Run      RunInfo         `json:"run"`
+
+	// Decisions are what stages decided, by name (the fine-tune trigger's
+	// decision and hand-off, for example), as each stage's JSON.
+	Decisions map[string]json.RawMessage `json:"decisions,omitempty"`
 }
 
 // StageEntry is one stage of a run: its kind ("trajectory" for stages
@@ -283,6 +287,18 @@ func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
 		out[i] = SourceFile{Key: c.key(f.Path), Rel: f.Path, Size: f.Bytes, Format: d.format, Partition: f.Partition, ContentID: "sha256:" + f.SHA256}
 	}
 	return out, d.info.Schema, nil
+}
+
+// Declared lists the datasets declared so far, sorted by name.
+func (c *Committer) Declared() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.datasets))
+	for n := range c.datasets {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Bucket is the store the committer writes to.

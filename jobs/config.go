@@ -44,6 +44,7 @@ type Config struct {
 	Import   ImportConfig     `yaml:"import" json:"import"`
 	Memory   MemoryConfig     `yaml:"memory" json:"memory"`
 	Recall   RecallConfig     `yaml:"recall" json:"recall"`
+	Finetune FinetuneConfig   `yaml:"finetune" json:"finetune"`
 }
 
 // ParquetConfig configures the data files written.
@@ -144,6 +145,9 @@ func (c Config) Validate() error {
 	if err := c.Recall.Validate(c.S3); err != nil {
 		return fmt.Errorf("recall.%w", err)
 	}
+	if err := c.Finetune.Validate(); err != nil {
+		return fmt.Errorf("finetune.%w", err)
+	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)
 	}
@@ -172,5 +176,6 @@ func (c Config) Redacted() Config {
 	c.Analysis.ReplayCache = storage.Redact(c.Analysis.ReplayCache)
 	c.Analysis.HTTP.URL = storage.Redact(c.Analysis.HTTP.URL)
 	c.LLM = c.LLM.Redacted()
+	c.Finetune = c.Finetune.Redacted()
 	return c
 }

@@ -131,7 +131,7 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
 	var timings []columnar.StageTiming
 	warnings := &Warnings{}
-	var after []func(context.Context) error
+	hooks := &runHooks{}
 	var aborts []func(context.Context)
 	var opened []TrajectoryProcessor
 	fail := func(err error) (*Result, error) {
@@ -155,7 +155,7 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 	newEnv := func(name string) (*Env, *[]string) {
 		ds := &[]string{}
 		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, after: &after, aborts: &aborts, inputs: src.Files}, ds
+			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, hooks: hooks, aborts: &aborts, inputs: src.Files}, ds
 	}
 
 	// The trajectory stages share one stream of the input.
@@ -223,16 +223,24 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 
 	m.Config, _ = json.Marshal(cfg.Redacted())
 	m.Warnings = warnings.List()
+	m.Decisions = hooks.decisions
 	if err := commit(ctx, c, m, runID, "run", started, log, timings); err != nil {
 		return fail(err)
 	}
-	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
-	res := &Result{RunDir: runDir, Manifest: m, SkippedFiles: skippedFiles}
-	for _, fn := range after {
+	// Committed: what must advance only with a committed run does now.
+	// Failures do not undo the commit; they are reported with it.
+	var after []error
+	for _, fn := range hooks.afterCommit {
 		if err := fn(ctx); err != nil {
-			return res, fmt.Errorf("run %s: committed, but: %w", runID, err)
+			after = append(after, err)
 		}
 	}
+	res := &Result{RunDir: runDir, Manifest: m, SkippedFiles: skippedFiles}
+	if err := errors.Join(after...); err != nil {
+		log.Error("run committed, but updating after the commit failed", "run_id", runID, "error", err)
+		return res, fmt.Errorf("run %s committed, but after the commit: %w", runID, err)
+	}
+	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
 	if err := WriteReport(ctx, out, runDir, outLoc.Join(runDir).String(), cfg.S3, m); err != nil {
 		return res, fmt.Errorf("run %s: committed, but: %w", runID, err)
 	}

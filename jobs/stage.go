@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -166,9 +167,61 @@ type Env struct {
 	runtime  *Counters
 	datasets *[]string
 	warnings *Warnings
-	after    *[]func(context.Context) error
 	aborts   *[]func(context.Context)
 	inputs   []columnar.SourceFile
+	hooks    *runHooks
+}
+
+// runHooks are what stages leave for the run to do at commit: decisions
+// for the manifest, and functions to call once it is committed. Shared by
+// a run's Envs, safe for concurrent use.
+type runHooks struct {
+	mu          sync.Mutex
+	decisions   map[string]json.RawMessage
+	afterCommit []func(context.Context) error
+}
+
+// Decide records a decision the stage made (v's JSON form) in the run
+// manifest's decisions, under name; a later decision of the same name
+// replaces it. What v holds must be deterministic, like the rest of the
+// manifest.
+func (e *Env) Decide(name string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("stage %s: decision %s: %w", e.stage, name, err)
+	}
+	e.hooks.mu.Lock()
+	defer e.hooks.mu.Unlock()
+	if e.hooks.decisions == nil {
+		e.hooks.decisions = map[string]json.RawMessage{}
+	}
+	e.hooks.decisions[name] = data
+	return nil
+}
+
+// AfterCommit registers fn to be called once the run's manifest is
+// committed, in registration order; it is never called when the run
+// fails. An error from fn does not undo the commit: the run reports it.
+// It is how a stage updates state that must advance only with a
+// committed run (the fine-tune state, for example).
+func (e *Env) AfterCommit(fn func(ctx context.Context) error) {
+	e.hooks.mu.Lock()
+	defer e.hooks.mu.Unlock()
+	e.hooks.afterCommit = append(e.hooks.afterCommit, fn)
+}
+
+// EmittedDatasets lists the datasets the run's stages have declared so
+// far, sorted by name.
+func (e *Env) EmittedDatasets() []string { return e.c.Declared() }
+
+// EmittedFiles returns the files of a dataset an earlier stage of this
+// run wrote and closed, in path order; Rel is relative to RunDir.
+func (e *Env) EmittedFiles(dataset string) ([]columnar.SourceFile, error) {
+	files, _, err := e.c.Emitted(dataset)
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", e.stage, err)
+	}
+	return files, nil
 }
 
 // Warnings are what a run must tell its user first (the run's manifest
@@ -240,12 +293,6 @@ func (e *Env) Warn(msg string) {
 	e.Log.Warn(msg)
 	e.warnings.add(e.stage + ": " + msg)
 }
-
-// AfterCommit registers fn to run once the run's manifest is committed,
-// in the order registered: what must only happen when the run's outputs
-// exist (advancing a pointer that readers follow, say). A run whose hook
-// fails is committed all the same; the run reports the error.
-func (e *Env) AfterCommit(fn func(ctx context.Context) error) { *e.after = append(*e.after, fn) }
 
 // OnAbort registers fn to run when the run fails before its manifest is
 // committed: it undoes what the stage wrote outside the run's directory
@@ -358,6 +405,7 @@ func stageDefs() []stageDef {
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
 		{name: "experience", kind: KindTrajectory, build: newExperienceStage},
 		{name: "memory", kind: KindBatch, build: newMemoryStage},
+		{name: "finetune", kind: KindBatch, build: newFinetuneStage},
 	}
 }
 

@@ -56,7 +56,7 @@ ATLAS_* environment variables, then --set key=value and the flags.`,
 	pf.StringArrayVar(&g.overrides, "set", nil, "override a configuration key, e.g. --set s3.endpoint=http://127.0.0.1:9000 (repeatable)")
 	pf.String("log-level", "", "debug, info, warn or error (config log.level)")
 	pf.String("log-format", "", "auto, text or json (config log.format; auto: JSON when stderr is not a terminal)")
-	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g), newRecallCmd(g), newServeCmd(g))
+	root.AddCommand(newRunCmd(g), newImportCmd(g), newInspectCmd(g), newGenCmd(g), newCompressCmd(g), newPatternsCmd(g), newBenchCmd(g), newConfigCmd(g), newEvalCmd(g), newExportCmd(g), newRecallCmd(g), newServeCmd(g), newFinetuneCmd(g))
 	return root
 }
 
