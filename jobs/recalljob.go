@@ -238,18 +238,29 @@ func (s *RecallServer) Reload(ctx context.Context) (bool, error) {
 }
 
 // Poll calls Reload every interval until ctx ends, logging failures (the
-// memory served stays as it was).
+// memory served stays as it was): a missing memory and a failure that
+// repeats the one before at debug, others as warnings.
 func (s *RecallServer) Poll(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	last := ""
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if _, err := s.Reload(ctx); err != nil && ctx.Err() == nil {
+		_, err := s.Reload(ctx)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			last = ""
+		case errors.Is(err, ErrNoMemory) || err.Error() == last:
+			s.log.Debug("recall: reload failed; serving the memory loaded before", "err", err)
+		default: // warn once per distinct failure, not every interval
 			s.log.Warn("recall: reload failed; serving the memory loaded before", "err", err)
+		}
+		if err != nil {
+			last = err.Error()
 		}
 	}
 }
