@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
-	"maps"
 	"slices"
 	"strings"
 
@@ -175,14 +175,27 @@ func datasetBytes(d columnar.DatasetEntry) int64 {
 	return n
 }
 
-// stageCounters are the counters of the run's stage of that name.
-func (r *Report) stageCounters(stage string) map[string]int64 {
-	for _, s := range r.Manifest.Stages {
-		if s.Name == stage {
-			return s.Counters
-		}
+// reportDecision is what the report reads of the fine-tune decision.
+type reportDecision struct {
+	Finetune bool     `json:"finetune"`
+	Reasons  []string `json:"reasons"`
+}
+
+func (d reportDecision) verdict() string {
+	if d.Finetune {
+		return "a fine-tune is due"
 	}
-	return nil
+	return "no fine-tune"
+}
+
+// finetuneDecision is the run's fine-tune decision, if it made one.
+func (r *Report) finetuneDecision() (reportDecision, bool) {
+	var d reportDecision
+	raw, ok := r.Manifest.Decisions["finetune"]
+	if !ok || json.Unmarshal(raw, &d) != nil {
+		return d, false
+	}
+	return d, true
 }
 
 // Markdown renders the report as Markdown.
@@ -229,10 +242,10 @@ func (r *Report) Markdown() []byte {
 		}
 		w.WriteString("\n")
 	}
-	if c := r.stageCounters("finetune"); c != nil {
-		w.WriteString("## Fine-tune decision\n\n")
-		for _, k := range slices.Sorted(maps.Keys(c)) {
-			fmt.Fprintf(&w, "- %s: %d\n", k, c[k])
+	if d, ok := r.finetuneDecision(); ok {
+		fmt.Fprintf(&w, "## Fine-tune decision\n\n**%s**\n\n", d.verdict())
+		for _, reason := range d.Reasons {
+			fmt.Fprintf(&w, "- %s\n", reason)
 		}
 		w.WriteString("\n")
 	}
@@ -298,10 +311,10 @@ func (r *Report) HTML() []byte {
 		}
 		w.WriteString(barChart(bars, maxv))
 	}
-	if c := r.stageCounters("finetune"); c != nil {
-		w.WriteString("<h2>Fine-tune decision</h2><ul>")
-		for _, k := range slices.Sorted(maps.Keys(c)) {
-			fmt.Fprintf(&w, "<li>%s: %d</li>", esc(k), c[k])
+	if d, ok := r.finetuneDecision(); ok {
+		fmt.Fprintf(&w, "<h2>Fine-tune decision</h2><p><b>%s</b></p><ul>", esc(d.verdict()))
+		for _, reason := range d.Reasons {
+			fmt.Fprintf(&w, "<li>%s</li>", esc(reason))
 		}
 		w.WriteString("</ul>")
 	}
