@@ -15,3 +15,17 @@ var Local []byte
 //
 //go:embed prompts/credit.tmpl
 var CreditPrompt string
+
+// StrategyPrompt is prompts/strategy.tmpl: the prompt of the strategies
+// stage's LLM extractor (text/template, with a "system" and a "user"
+// template).
+//
+//go:embed prompts/strategy.tmpl
+var StrategyPrompt string
+
+// AutoDocPrompt is prompts/autodoc.tmpl: the prompt that names and
+// documents learned concepts (text/template, with a "system" and a "user"
+// template).
+//
+//go:embed prompts/autodoc.tmpl
+var AutoDocPrompt string
