@@ -80,7 +80,7 @@ type Strategy struct {
 
 // Step is one step of a trajectory as an extractor sees it.
 type Step struct {
-	Index                            int
+	Index                             int
 	Thought, Action, ActionType, Code string
 }
 
