@@ -39,6 +39,8 @@ type Config struct {
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
 	Import   ImportConfig     `yaml:"import" json:"import"`
+	// Strategies configures the strategies stage.
+	Strategies StrategiesConfig `yaml:"strategies" json:"strategies"`
 }
 
 // ParquetConfig configures the data files written.
@@ -132,6 +134,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Concepts.Validate(); err != nil {
 		return fmt.Errorf("concepts.%w", err)
+	}
+	if err := c.Strategies.Validate(); err != nil {
+		return fmt.Errorf("strategies.%w", err)
+	}
+	if c.Strategies.Extractor == ExtractorLLM && c.LLM.Mode == llm.ModeOffline && slices.Contains(c.Stages, "strategies") {
+		return fmt.Errorf("strategies.extractor: llm needs llm.mode live (or replay, from a cache); llm.mode is offline (auto uses the heuristic then)")
 	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)

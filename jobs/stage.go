@@ -339,6 +339,7 @@ func stageDefs() []stageDef {
 		{name: "analysis", kind: KindTrajectory, build: newAnalysisStage},
 		{name: "error_patterns", kind: KindBatch, build: newPatternsStage},
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
+		{name: "strategies", kind: KindBatch, build: newStrategiesStage},
 	}
 }
 

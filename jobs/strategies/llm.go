@@ -66,6 +66,9 @@ type Outcome struct {
 	Attempts int
 	// Retries counts the answers rejected and asked again.
 	Retries int
+	// Err is why the extraction fell back, in full (for logs; the row's
+	// Fallback says it without what varies between runs).
+	Err error
 }
 
 // Extract implements Extractor.
@@ -84,6 +87,9 @@ func (l *LLM) ExtractOutcome(ctx context.Context, in *Input) (Strategy, Outcome,
 		return Strategy{}, o, err
 	}
 	fallback := func(reason string) (Strategy, Outcome, error) {
+		if o.Err == nil {
+			o.Err = errors.New(reason)
+		}
 		s := Heuristic{MaxCues: l.MaxCues}.Strategy(in)
 		s.Fallback = "llm: " + reason
 		return s, o, nil
@@ -95,11 +101,12 @@ func (l *LLM) ExtractOutcome(ctx context.Context, in *Input) (Strategy, Outcome,
 			if ctx.Err() != nil {
 				return Strategy{}, o, ctx.Err()
 			}
+			o.Err = err
 			if errors.Is(err, llm.ErrOffline) {
 				o.Attempts--
 				return fallback("offline")
 			}
-			return fallback(truncate(err.Error(), 200))
+			return fallback(failureReason(err))
 		}
 		if resp.Refused() {
 			return fallback("refused: " + truncate(resp.Refusal, 160))
@@ -191,6 +198,21 @@ func (l *LLM) parse(content string) (Strategy, error) {
 		return Strategy{}, err
 	}
 	return st, nil
+}
+
+// failureReason names a client failure without what varies between runs
+// (URLs, ports, attempt counts): it goes into rows.
+func failureReason(err error) string {
+	var apiErr *llm.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("status %d", apiErr.Status)
+	case errors.Is(err, llm.ErrTimeout):
+		return "timed out"
+	case errors.Is(err, llm.ErrBadResponse):
+		return "not a chat completion"
+	}
+	return "request failed"
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.
