@@ -11,6 +11,7 @@ import (
 	"github.com/atlas-ai/atlas-learn/internal/llm"
 	"github.com/atlas-ai/atlas-learn/internal/llmtest"
 	"github.com/atlas-ai/atlas-learn/jobs"
+	"github.com/atlas-ai/atlas-learn/jobs/concepts"
 	"github.com/atlas-ai/atlas-learn/jobs/strategies"
 )
 
@@ -73,6 +74,12 @@ func TestRunStrategiesStage(t *testing.T) {
 			}
 		}
 		rows := readStrategies(t, dir)
+		learned := map[string]bool{}
+		b, err := storage.OpenLocalDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, context.Background(), b, jobs.ConceptsDataset, jobs.ConceptsSchema, func(c *concepts.Concept) { learned[c.Name] = true })
 		n := stageCounters(t, res, "strategies")
 		if n["strategies_extracted"] != abstractable || n["strategies_heuristic"] != abstractable || n["strategies_unique"] != int64(len(rows)) ||
 			n["llm_fallbacks"] != 0 || d.Rows != int64(len(rows)) {
@@ -91,7 +98,7 @@ func TestRunStrategiesStage(t *testing.T) {
 			}
 			total += s.Trajectories
 			for _, c := range s.Concepts {
-				if strings.HasPrefix(c, "fn_") {
+				if learned[c] {
 					withConcepts++
 					break
 				}
