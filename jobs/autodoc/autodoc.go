@@ -71,9 +71,9 @@ const maxNameLen = 40
 // concept's Python with its docstring. rows are changed in place.
 func Apply(ctx context.Context, rows []concepts.Concept, o Options) (Stats, error) {
 	var st Stats
-	taken := map[string]bool{}
+	taken, reserved := map[string]bool{}, map[string]bool{}
 	for _, r := range o.Reserved {
-		taken[r] = true
+		taken[r], reserved[r] = true, true
 	}
 	for _, r := range rows {
 		taken[r.Name] = true // old names stay reserved: no body confuses them
@@ -90,7 +90,7 @@ func Apply(ctx context.Context, rows []concepts.Concept, o Options) (Stats, erro
 		if o.Documenter != nil {
 			p, err := o.Documenter.Document(ctx, r)
 			if err == nil {
-				err = check(p, arity, taken)
+				err = check(p, arity, reserved)
 			}
 			if ctx.Err() != nil {
 				return st, ctx.Err()
@@ -144,13 +144,14 @@ func Apply(ctx context.Context, rows []concepts.Concept, o Options) (Stats, erro
 	return st, nil
 }
 
-// check validates a proposed doc.
-func check(d Doc, arity int, taken map[string]bool) error {
+// check validates a proposed doc: a name that another concept has is
+// fine (Apply adds a suffix), a name of the corpus is not.
+func check(d Doc, arity int, reserved map[string]bool) error {
 	switch {
 	case !validName(d.Name):
 		return fmt.Errorf("name %q is not a snake_case Python identifier (or is a keyword or builtin)", d.Name)
-	case taken[d.Name]:
-		return fmt.Errorf("name %q is already used", d.Name)
+	case reserved[d.Name]:
+		return fmt.Errorf("name %q is already a name in the corpus", d.Name)
 	}
 	if err := checkDescription(d.Description); err != nil {
 		return err
