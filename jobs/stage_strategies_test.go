@@ -215,3 +215,72 @@ func TestStrategiesNeedsAnalysis(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func readConceptRows(t *testing.T, dir string) []concepts.Concept {
+	t.Helper()
+	b, err := storage.OpenLocalDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []concepts.Concept
+	readAll(t, context.Background(), b, jobs.ConceptsDataset, jobs.ConceptsSchema, func(c *concepts.Concept) { rows = append(rows, *c) })
+	return rows
+}
+
+// concepts.autodoc: the concepts dataset carries names, descriptions and
+// signatures; a run extending the library keeps the library's.
+func TestRunConceptsAutoDoc(t *testing.T) {
+	in := genInput(t, 300, 33)
+	out := t.TempDir()
+	cfg := config(t, in, out)
+	cfg.Stages = []string{"trajectories", "concepts"}
+	cfg.Concepts.Iterations = 3
+	res, err := jobs.Run(context.Background(), cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := readConceptRows(t, filepath.Join(out, res.RunDir))
+	if len(first) == 0 || stageCounters(t, res, "concepts")["concepts_documented"] != int64(len(first)) {
+		t.Fatalf("%d concepts, counters %v", len(first), stageCounters(t, res, "concepts"))
+	}
+	for _, c := range first {
+		if strings.HasPrefix(c.Name, "fn_") || c.Description == "" || c.Signature == "" || c.DocSource != "heuristic" ||
+			(c.Python != "" && !strings.Contains(c.Python, `"""`+c.Description)) {
+			t.Fatalf("concept %+v", c)
+		}
+	}
+	in2 := genInput(t, 600, 34)
+	out2 := t.TempDir()
+	cfg2 := config(t, in2, out2)
+	cfg2.Stages = cfg.Stages
+	cfg2.Concepts.Iterations = 6
+	cfg2.Concepts.Library = filepath.Join(out, res.RunDir)
+	res2, err := jobs.Run(context.Background(), cfg2, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := readConceptRows(t, filepath.Join(out2, res2.RunDir))
+	names := map[string]bool{}
+	for i, c := range second {
+		if names[c.Name] {
+			t.Fatalf("name %s twice", c.Name)
+		}
+		names[c.Name] = true
+		if i < len(first) {
+			f := first[i]
+			if !c.FromLibrary || c.Name != f.Name || c.Description != f.Description || c.Signature != f.Signature || c.Body != f.Body || c.Python != f.Python {
+				t.Fatalf("library concept changed:\n%+v\nwas\n%+v", c, f)
+			}
+		}
+	}
+	cfg.Concepts.AutoDoc = false
+	res3, err := jobs.Run(context.Background(), cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range readConceptRows(t, filepath.Join(out, res3.RunDir)) {
+		if !strings.HasPrefix(c.Name, "fn_") || c.DocSource != "" {
+			t.Fatalf("autodoc off: %+v", c)
+		}
+	}
+}
