@@ -15,3 +15,10 @@ var Local []byte
 //
 //go:embed prompts/credit.tmpl
 var CreditPrompt string
+
+// StrategyPrompt is prompts/strategy.tmpl: the prompt of the strategies
+// stage's LLM extractor (text/template, with a "system" and a "user"
+// template).
+//
+//go:embed prompts/strategy.tmpl
+var StrategyPrompt string

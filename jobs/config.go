@@ -45,6 +45,8 @@ type Config struct {
 	Memory   MemoryConfig     `yaml:"memory" json:"memory"`
 	Recall   RecallConfig     `yaml:"recall" json:"recall"`
 	Finetune FinetuneConfig   `yaml:"finetune" json:"finetune"`
+	// Strategies configures the strategies stage.
+	Strategies StrategiesConfig `yaml:"strategies" json:"strategies"`
 }
 
 // ParquetConfig configures the data files written.
@@ -147,6 +149,12 @@ func (c Config) Validate() error {
 	}
 	if err := c.Finetune.Validate(); err != nil {
 		return fmt.Errorf("finetune.%w", err)
+	}
+	if err := c.Strategies.Validate(); err != nil {
+		return fmt.Errorf("strategies.%w", err)
+	}
+	if c.Strategies.Extractor == ExtractorLLM && c.LLM.Mode == llm.ModeOffline && slices.Contains(c.Stages, "strategies") {
+		return fmt.Errorf("strategies.extractor: llm needs llm.mode live (or replay, from a cache); llm.mode is offline (auto uses the heuristic then)")
 	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)

@@ -144,14 +144,18 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 	}
 	// 1500 rows in 3 partitions of 500, 100 rows per file: 15 trajectory
 	// files; the analysis and experience rows, unpartitioned: 15 more
-	// each; one concepts file, one error_patterns file and one
-	// error_occurrences file (these trajectories have no error messages).
-	if len(results[0]) != 3*5+15+15+3 {
-		t.Fatalf("%d data files, want 48 (3 partitions x 5 parts, 15 analysis and 15 experience parts, concepts, error patterns and occurrences)", len(results[0]))
+	// each; one concepts file, one strategies file, one error_patterns
+	// file and one error_occurrences file (these trajectories have no
+	// error messages).
+	if len(results[0]) != 3*5+15+15+4 {
+		t.Fatalf("%d data files, want 49 (3 partitions x 5 parts, 15 analysis and 15 experience parts, concepts, strategies, error patterns and occurrences)", len(results[0]))
 	}
-	for _, want := range []struct{ name, schema, stage string }{{"trajectories", "trajectory", "trajectories"}, {"concepts", "concept", "concepts"}} {
+	for _, want := range []struct {
+		name, schema, stage string
+		version             int32
+	}{{"trajectories", "trajectory", "trajectories", 1}, {"concepts", "concept", "concepts", jobs.ConceptsSchema.Version}} {
 		d := manifests[0].Dataset(want.name)
-		if d == nil || d.Schema != want.schema || d.Stage != want.stage || d.SchemaVersion != 1 {
+		if d == nil || d.Schema != want.schema || d.Stage != want.stage || d.SchemaVersion != want.version {
 			t.Fatalf("manifest entry %s = %+v", want.name, d)
 		}
 	}

@@ -403,6 +403,7 @@ func stageDefs() []stageDef {
 		{name: "analysis", kind: KindTrajectory, build: newAnalysisStage},
 		{name: "error_patterns", kind: KindBatch, build: newPatternsStage},
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
+		{name: "strategies", kind: KindBatch, build: newStrategiesStage},
 		{name: "experience", kind: KindTrajectory, build: newExperienceStage},
 		{name: "memory", kind: KindBatch, build: newMemoryStage},
 		{name: "finetune", kind: KindBatch, build: newFinetuneStage},

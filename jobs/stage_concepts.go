@@ -9,6 +9,7 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/jobs/autodoc"
 	"github.com/atlas-ai/atlas-learn/jobs/concepts"
 )
 
@@ -44,6 +45,8 @@ type ConceptsConfig struct {
 	Library string `yaml:"library" json:"library,omitempty"`
 	// Cost is the cost model of the description length.
 	Cost CostConfig `yaml:"cost" json:"cost"`
+	// AutoDoc names and documents the concepts learned (jobs/autodoc).
+	AutoDoc bool `yaml:"autodoc" json:"autodoc"`
 }
 
 // CostConfig is compress's cost model in configuration form.
@@ -204,6 +207,16 @@ func (s *conceptsStage) Run(ctx context.Context, env *Env) error {
 		MaxIDs: s.cfg.MaxTrajectoryIDs, Logger: env.Log})
 	if err != nil {
 		return err
+	}
+	if s.cfg.AutoDoc {
+		ds, err := autodoc.Apply(ctx, rows, autodoc.Options{Reserved: st.Symbols})
+		if err != nil {
+			return fmt.Errorf("autodoc: %w", err)
+		}
+		n := env.Counters()
+		n.Add("concepts_documented", int64(ds.Documented))
+		n.Add("concepts_doc_heuristic", int64(ds.Heuristic))
+		n.Add("concepts_renamed", int64(ds.Renamed))
 	}
 	sink, err := NewDataset(env, DatasetSpec[concepts.Concept]{Name: ConceptsDataset, Schema: ConceptsSchema})
 	if err != nil {

@@ -156,7 +156,18 @@ func newMemoryStage(cfg *Config) (Stage, error) {
 }
 
 func (*memoryStage) Name() string    { return "memory" }
-func (*memoryStage) Needs() []string { return []string{"experience", "analysis"} }
+// Needs are the stages whose datasets the memory takes: always the
+// experience and the analysis, and the strategies and concepts when the
+// run has them (they must then run first).
+func (s *memoryStage) Needs() []string {
+	needs := []string{"experience", "analysis"}
+	for _, opt := range []string{"strategies", "concepts"} {
+		if slices.Contains(s.stages, opt) {
+			needs = append(needs, opt)
+		}
+	}
+	return needs
+}
 
 // Fingerprint covers the memory version the run extends.
 func (s *memoryStage) Fingerprint(ctx context.Context) ([]byte, error) {

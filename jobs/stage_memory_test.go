@@ -79,7 +79,7 @@ func readMemory[T any](t *testing.T, out, dir, dataset string, schema columnar.S
 	return rows
 }
 
-func stageCounters(m *columnar.Manifest, stage string) map[string]int64 {
+func countersOf(m *columnar.Manifest, stage string) map[string]int64 {
 	for _, s := range m.Stages {
 		if s.Name == stage {
 			return s.Counters
@@ -97,7 +97,7 @@ func TestMemoryTwoNights(t *testing.T) {
 	run := func(in, id string) *jobs.Result {
 		cfg := config(t, in, out)
 		cfg.RunID = id
-		cfg.Stages = []string{"trajectories", "analysis", "experience", "concepts", "memory"}
+		cfg.Stages = []string{"trajectories", "analysis", "experience", "concepts", "strategies", "memory"}
 		cfg.Concepts.Iterations = 3
 		res, err := jobs.Run(context.Background(), cfg, quiet())
 		if err != nil {
@@ -106,7 +106,7 @@ func TestMemoryTwoNights(t *testing.T) {
 		return res
 	}
 	r1 := run(night1, "night-1")
-	if c := stageCounters(r1.Manifest, "memory"); c["experience_new"] != 600 || c["memory_version"] != 1 {
+	if c := countersOf(r1.Manifest, "memory"); c["experience_new"] != 600 || c["memory_version"] != 1 {
 		t.Fatalf("night 1 memory counters %v", c)
 	}
 	p1 := readPointer(t, out)
@@ -114,7 +114,7 @@ func TestMemoryTwoNights(t *testing.T) {
 		t.Fatalf("pointer after night 1: %+v", p1)
 	}
 	r2 := run(night2, "night-2")
-	c2 := stageCounters(r2.Manifest, "memory")
+	c2 := countersOf(r2.Manifest, "memory")
 	if c2["experience_new"] != 300 || c2["experience_duplicates"] != 300 || c2["memory_version"] != 2 {
 		t.Fatalf("night 2 memory counters %v", c2)
 	}
@@ -158,6 +158,27 @@ func TestMemoryTwoNights(t *testing.T) {
 	if spanning == 0 {
 		t.Fatalf("no concept of night 1 used again on night 2: %+v", lineage)
 	}
+	// Strategies: unique names, and uses that add up to the trajectories
+	// the experience memory credits to a strategy.
+	bank := readMemory[memory.Strategy](t, out, p2.Dir, jobs.MemoryStrategies, jobs.MemoryStrategySchema)
+	names := map[string]bool{}
+	var strategyUses int64
+	for _, s := range bank {
+		if names[s.Name] {
+			t.Fatalf("strategy %s twice", s.Name)
+		}
+		names[s.Name] = true
+		strategyUses += s.Uses
+	}
+	credited := 0
+	for _, e := range exp {
+		if e.Strategy != "" {
+			credited++
+		}
+	}
+	if len(bank) == 0 || strategyUses != int64(credited) {
+		t.Fatalf("%d strategies with %d uses; %d trajectories credited to one", len(bank), strategyUses, credited)
+	}
 	// The version's recall index answers with the plans it holds.
 	mb, err := jobs.OpenMemoryRoot(context.Background(), filepath.Join(out, "memory"), storage.S3Config{})
 	if err != nil {
@@ -168,7 +189,7 @@ func TestMemoryTwoNights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mem.Pointer.Version != "000002" || mem.Index.Len() != len(plans)+countPython(t, out, p2.Dir) {
+	if mem.Pointer.Version != "000002" || mem.Index.Len() != len(plans)+len(bank)+countPython(t, out, p2.Dir) {
 		t.Fatalf("recall index of version %s holds %d documents", mem.Pointer.Version, mem.Index.Len())
 	}
 	res, err := mem.Recall(jobs.RecallQuery{Query: exp[0].Task, K: 3, Kinds: []string{"plan"}})
@@ -184,7 +205,7 @@ func TestMemoryTwoNights(t *testing.T) {
 	}{{night2, "night-2", true}, {night1, "night-1-again", true}, {night2, "night-2", false}, {night1, "night-1-again", false}} {
 		cfg := config(t, again.in, out)
 		cfg.RunID, cfg.Incremental = again.id, again.incremental
-		cfg.Stages = []string{"trajectories", "analysis", "experience", "concepts", "memory"}
+		cfg.Stages = []string{"trajectories", "analysis", "experience", "concepts", "strategies", "memory"}
 		cfg.Concepts.Iterations = 3
 		r, err := jobs.Run(context.Background(), cfg, quiet())
 		if err != nil {
@@ -194,7 +215,7 @@ func TestMemoryTwoNights(t *testing.T) {
 			if !r.NothingNew || r.SkippedFiles != 1 || r.Manifest != nil {
 				t.Fatalf("incremental re-run %s: %+v", again.id, r)
 			}
-		} else if c := stageCounters(r.Manifest, "memory"); c["memory_unchanged"] != 1 || c["experience_new"] != 0 || c["input_files_new"] != 0 {
+		} else if c := countersOf(r.Manifest, "memory"); c["memory_unchanged"] != 1 || c["experience_new"] != 0 || c["input_files_new"] != 0 {
 			t.Fatalf("re-run %s: memory counters %v", again.id, c)
 		}
 		if p := readPointer(t, out); p != p2 {

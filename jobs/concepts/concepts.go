@@ -31,7 +31,7 @@ import (
 // Schema of the concepts dataset (see Concept).
 const (
 	SchemaName    = "concept"
-	SchemaVersion = 1
+	SchemaVersion = 2 // 2: description, signature, doc_source, doc_fallback
 )
 
 // Concept is one row of the concepts dataset: a learned abstraction.
@@ -62,6 +62,13 @@ type Concept struct {
 	// TrajectoryIDs are some of those trajectories (at most
 	// Options.MaxIDs), sorted.
 	TrajectoryIDs []string `parquet:"trajectory_ids,list" json:"trajectory_ids"`
+	// Description (one sentence) and Signature document the concept
+	// (see jobs/autodoc); DocSource is "llm", "heuristic" or "" (not
+	// documented), DocFallback why a heuristic doc is not an LLM one.
+	Description string `parquet:"description" json:"description,omitempty"`
+	Signature   string `parquet:"signature" json:"signature,omitempty"`
+	DocSource   string `parquet:"doc_source" json:"doc_source,omitempty"`
+	DocFallback string `parquet:"doc_fallback" json:"doc_fallback,omitempty"`
 }
 
 // Abstraction is the concept as compress takes it in a library.
@@ -187,6 +194,9 @@ type Stats struct {
 	CompressionRatio     float64
 	// Learned counts the concepts learned now (beyond the library).
 	Learned int
+	// Symbols are the identifiers of the corpus (helper and builtin names,
+	// attributes), sorted: names a concept must not take.
+	Symbols []string
 }
 
 // Learn compresses the solutions (Python source) into a library and
@@ -224,6 +234,7 @@ func Learn(ctx context.Context, sols []*Solution, o Options) ([]Concept, Stats, 
 		corpus = append(corpus, programs[i])
 	}
 	st.Programs = len(corpus)
+	st.Symbols = symbols(corpus)
 	var lib []compress.Abstraction
 	for _, c := range o.Library {
 		lib = append(lib, c.Abstraction())
@@ -252,6 +263,14 @@ func Learn(ctx context.Context, sols []*Solution, o Options) ([]Concept, Stats, 
 		rows[i] = Concept{Name: a.Name, Body: a.Body, Arity: int32(a.Arity), Utility: a.Utility, Uses: a.Uses,
 			CompressionRatio: a.CompressionRatio, CumulativeCompressionRatio: a.CumulativeCompressionRatio,
 			FromLibrary: i < res.PreviousAbstractions, TrajectoryIDs: []string{}}
+		if rows[i].FromLibrary {
+			// The library's documentation is kept as it was.
+			for _, l := range o.Library {
+				if l.Name == a.Name {
+					rows[i].Description, rows[i].Signature, rows[i].DocSource, rows[i].DocFallback = l.Description, l.Signature, l.DocSource, l.DocFallback
+				}
+			}
+		}
 		pc := pyfront.Concept{Name: a.Name, Body: a.Body, Arity: a.Arity}
 		pyLib = append(pyLib, pc)
 		if src, err := pyfront.ConceptToPythonLib(pc, pyLib); err != nil {
@@ -345,6 +364,38 @@ func namesUsed(prog string, index map[string]int) ([]int, error) {
 	}
 	sort.Ints(out)
 	return out, nil
+}
+
+// symbols are the identifier atoms of the programs, sorted, once each.
+func symbols(programs []string) []string {
+	seen := map[string]bool{}
+	for _, p := range programs {
+		n, err := sexp.Parse(p)
+		if err != nil {
+			continue
+		}
+		_ = n.Walk(func(x *sexp.Node) error {
+			if a := x.Atom; a != "" && isIdent(a) {
+				seen[a] = true
+			}
+			return nil
+		})
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func firstID(s *Solution) string {
