@@ -98,4 +98,6 @@ func MemoryDocs(strategies []memory.Strategy, library []concepts.Concept, plans 
 }
 
 // conceptDoc is a concept's one-sentence description and signature.
-func conceptDoc(c concepts.Concept) (description, signature string) { return c.Description, c.Signature }
+func conceptDoc(c concepts.Concept) (description, signature string) {
+	return c.Description, c.Signature
+}

@@ -425,7 +425,8 @@ type EvalRecallOptions struct {
 	// with synthetic distractors (default 100000; fewer than built means
 	// no distractors).
 	Strategies int
-	// Docs builds the documents (default ProvisionalRecallDocs).
+	// Docs builds the documents (default MemoryRecallDocs: the real
+	// offline path, strategies and plans through the memory's merge).
 	Docs   EvalDocBuilder
 	Logger *slog.Logger
 }
@@ -485,7 +486,7 @@ func EvalRecall(ctx context.Context, o EvalRecallOptions) (EvalRecallResult, err
 		return res, fmt.Errorf("--strategies must not be negative, got %d", o.Strategies)
 	}
 	if o.Docs == nil {
-		o.Docs = ProvisionalRecallDocs
+		o.Docs = MemoryRecallDocs
 	}
 	log := o.Logger
 	if log == nil {

@@ -155,7 +155,8 @@ func newMemoryStage(cfg *Config) (Stage, error) {
 	return &memoryStage{cfg: cfg.Memory, loc: loc, stages: cfg.Stages, recall: recall.DefaultOptions()}, nil
 }
 
-func (*memoryStage) Name() string    { return "memory" }
+func (*memoryStage) Name() string { return "memory" }
+
 // Needs are the stages whose datasets the memory takes: always the
 // experience and the analysis, and the strategies and concepts when the
 // run has them (they must then run first).
