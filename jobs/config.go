@@ -38,6 +38,7 @@ type Config struct {
 	Sandbox  SandboxConfig    `yaml:"sandbox" json:"sandbox"`
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
+	SFT      SFTConfig        `yaml:"sft" json:"sft"`
 	Import   ImportConfig     `yaml:"import" json:"import"`
 }
 
@@ -132,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Concepts.Validate(); err != nil {
 		return fmt.Errorf("concepts.%w", err)
+	}
+	if err := c.SFT.Validate(); err != nil {
+		return fmt.Errorf("sft.%w", err)
 	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)

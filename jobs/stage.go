@@ -247,6 +247,8 @@ type DatasetSpec[T any] struct {
 	// entry in the manifest.
 	Name   string
 	Schema columnar.Schema
+	// Dir is the dataset's directory under the run ("": Name).
+	Dir string
 	// Partition gives a row's Hive partition, or nil for none.
 	Partition func(*T) string
 	// MaxOpenParts bounds the partitions with a file open at once (0: the
@@ -267,13 +269,17 @@ func NewDataset[T any](e *Env, spec DatasetSpec[T]) (*columnar.Sink[T], error) {
 	if spec.Name == "" || storage.Join(spec.Name) != spec.Name {
 		return nil, fmt.Errorf("stage %s: bad dataset name %q", e.stage, spec.Name)
 	}
+	dir := spec.Dir
+	if dir == "" {
+		dir = spec.Name
+	}
 	*e.datasets = append(*e.datasets, spec.Name)
 	if e.parquet.JSONL {
 		*e.datasets = append(*e.datasets, spec.Name+".jsonl")
 	}
 	return columnar.NewSink(e.c, columnar.SinkOptions[T]{
 		Dataset:      columnar.DatasetInfo{Name: spec.Name, Schema: spec.Schema, Stage: e.stage},
-		Dir:          spec.Name,
+		Dir:          dir,
 		Fingerprint:  e.Fingerprint,
 		Partition:    spec.Partition,
 		RowsPerFile:  e.parquet.RowsPerFile,
@@ -339,6 +345,7 @@ func stageDefs() []stageDef {
 		{name: "analysis", kind: KindTrajectory, build: newAnalysisStage},
 		{name: "error_patterns", kind: KindBatch, build: newPatternsStage},
 		{name: "concepts", kind: KindBatch, build: newConceptsStage},
+		{name: "sft", kind: KindBatch, build: newSFTStage},
 	}
 }
 

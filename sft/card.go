@@ -8,7 +8,9 @@ import (
 )
 
 // CardFile is one data file the card names: its format, split, path
-// relative to the card's directory, and its rows.
+// relative to the card's directory, and its rows (for the Parquet files,
+// whose rows the card does not list per file, 0: the config's count is
+// the summary's examples).
 type CardFile struct {
 	Format, Split, Path string
 	Rows                int64
@@ -26,6 +28,10 @@ type CardInfo struct {
 	Files   []CardFile
 	Summary Summary
 }
+
+// ParquetSplit is the one split the card lists for the Parquet config:
+// it holds both splits (the split column tells them apart).
+const ParquetSplit = "full"
 
 // parquetFeatures are the Parquet dataset's columns and their Hugging
 // Face dtypes, in schema order.
@@ -62,7 +68,7 @@ func WriteCard(w io.Writer, info CardInfo) error {
 	for _, c := range cardConfigs() {
 		var files []CardFile
 		for _, f := range info.Files {
-			if f.Format == c && f.Rows > 0 {
+			if f.Format == c {
 				files = append(files, f)
 			}
 		}
@@ -89,6 +95,7 @@ func WriteCard(w io.Writer, info CardInfo) error {
 			}
 		}
 	}
+	s := info.Summary
 	b.WriteString("dataset_info:\n")
 	for _, c := range cardConfigs() {
 		fmt.Fprintf(&b, "- config_name: %s\n  features:\n", c)
@@ -105,11 +112,14 @@ func WriteCard(w io.Writer, info CardInfo) error {
 		rows := map[string]int64{}
 		var splits []string
 		for _, f := range info.Files {
-			if f.Format == c && f.Rows > 0 {
+			if f.Format == c {
 				if _, ok := rows[f.Split]; !ok {
 					splits = append(splits, f.Split)
 				}
 				rows[f.Split] += f.Rows
+				if c == FormatParquet {
+					rows[f.Split] = s.Examples
+				}
 			}
 		}
 		if len(splits) > 0 {
@@ -120,7 +130,6 @@ func WriteCard(w io.Writer, info CardInfo) error {
 		}
 	}
 	b.WriteString("---\n\n")
-	s := info.Summary
 	fmt.Fprintf(&b, "# ATLAS hindsight SFT data (run %s)\n\n", info.RunID)
 	b.WriteString("Training examples built SOAR-style (Pourcel et al., ICML 2025) from an atlas-learn run's trajectories and their analysis:\n\n")
 	fmt.Fprintf(&b, "- **sampling** / `solution` (weight %g): the task → the successful trajectory's solution (its code, or its last action when it has none);\n", info.Weights.Sampling)

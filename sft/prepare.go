@@ -37,8 +37,8 @@ type Options struct {
 	// MaxPerTask caps the examples per task (0: no cap).
 	MaxPerTask int
 	// Bins is the number of quality bins of refinement examples (>= 1);
-	// BinFactor caps each bin at ceil(BinFactor × the smallest non-empty
-	// bin) (0: no balancing).
+	// BinFactor caps each bin at ceil(BinFactor × the mean count of the
+	// non-empty bins) (0: no balancing).
 	Bins      int
 	BinFactor float64
 	// ValidationPercent of the tasks (by a hash of the id) go to the

@@ -234,8 +234,10 @@ func BinOf(q float64, n int) int {
 }
 
 // balanceBins balances the refinement examples over n bins of their
-// parent's quality: every bin keeps at most ceil(factor × the count of
-// the smallest non-empty bin) examples, chosen by greedyDiverse. Sampling
+// parent's quality: every bin keeps at most ceil(factor × the mean count
+// of the non-empty bins) examples, chosen by greedyDiverse (so with
+// factor 1 no bin holds more than its share; with 1.5, half as much
+// again). Sampling
 // examples pass. factor <= 0 keeps everything (bins are still assigned).
 // It returns the kept examples (in rank order) and the count per bin
 // kept, and the count dropped.
@@ -253,14 +255,15 @@ func balanceBins(exs []Example, n int, factor float64) ([]Example, []int64, int6
 	}
 	capN := -1
 	if factor > 0 {
-		least := -1
+		total, nonEmpty := 0, 0
 		for _, b := range bins {
-			if len(b) > 0 && (least < 0 || len(b) < least) {
-				least = len(b)
+			if len(b) > 0 {
+				total += len(b)
+				nonEmpty++
 			}
 		}
-		if least > 0 {
-			capN = int(math.Ceil(float64(least) * factor))
+		if nonEmpty > 0 {
+			capN = int(math.Ceil(float64(total) / float64(nonEmpty) * factor))
 		}
 	}
 	counts := make([]int64, n)
