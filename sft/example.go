@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -217,12 +218,8 @@ func Build(in Input, w Weights, system string, t *Templates, st *BuildStats) ([]
 }
 
 func sortedSteps(ks []int32) []int32 {
-	out := append([]int32(nil), ks...)
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Clone(ks)
+	slices.Sort(out)
 	return out
 }
 

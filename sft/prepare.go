@@ -159,9 +159,39 @@ func (s *Summary) Counters() map[string]int64 {
 	}
 	for _, f := range s.Formats {
 		m["training_tokens_"+f.Format] = f.TrainingTokens
+		m["train_rows_"+f.Format] = f.Rows
 		m["cost_usd_micros_"+f.Format] = int64(math.Round(f.CostUSD * 1e6))
 	}
 	return m
+}
+
+// SummaryFromCounters is the summary Counters gave (for the run report,
+// from a manifest's counters); Encoding and Epochs, which are not
+// counters, stay empty.
+func SummaryFromCounters(c map[string]int64) Summary {
+	s := Summary{
+		Trajectories: c["trajectories"], ExamplesSampling: c["examples_sampling"], ExamplesKeyStep: c["examples_refinement_key_step"],
+		ExamplesError: c["examples_refinement_error"], EmptyCompletion: c["empty_completion"], KeyStepOutOfRange: c["key_step_out_of_range"],
+		FailedNoError: c["failed_no_error"], DuplicatesExact: c["duplicates_exact"], DuplicatesNear: c["duplicates_near"],
+		OverlengthDropped: c["overlength_dropped"], OverlengthTruncate: c["overlength_truncated"], TasksCapped: c["tasks_capped"],
+		DroppedByCap: c["dropped_by_cap"], DroppedByBin: c["dropped_by_bin"], Examples: c["examples"], TokensTotal: c["tokens_total"],
+		TrainExamples: c["train_examples"], ValidationExamples: c["validation_examples"],
+	}
+	for i := 0; ; i++ {
+		n, ok := c[fmt.Sprintf("refinement_bin_%d", i)]
+		if !ok {
+			break
+		}
+		s.RefinementBins = append(s.RefinementBins, n)
+	}
+	for _, f := range JSONLFormats() {
+		t, ok := c["training_tokens_"+f.Name]
+		if !ok {
+			continue
+		}
+		s.Formats = append(s.Formats, FormatStats{Format: f.Name, Rows: c["train_rows_"+f.Name], TrainingTokens: t, CostUSD: float64(c["cost_usd_micros_"+f.Name]) / 1e6})
+	}
+	return s
 }
 
 // Result is what Prepare returns: the examples, in output order (task,

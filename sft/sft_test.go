@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -148,6 +149,28 @@ func TestExamplesTrace(t *testing.T) {
 		}
 	}
 	s := res.Summary
+	back := SummaryFromCounters(s.Counters())
+	back.Encoding, back.Epochs = s.Encoding, s.Epochs
+	if !reflect.DeepEqual(back, s) {
+		t.Errorf("summary from counters:\n%+v\nwant\n%+v", back, s)
+	}
+	var toks, rep int64
+	for _, e := range res.Examples {
+		if e.Split == SplitTrain {
+			toks += int64(e.TotalTokens)
+			rep += int64(Copies(e.Weight, o.ReplicateK)) * int64(e.TotalTokens)
+		}
+	}
+	for _, f := range s.Formats {
+		want := toks * 3
+		if f.Format == FormatTRLReplicated {
+			want = rep * 3
+		}
+		price := map[string]float64{FormatOpenAI: 3}[f.Format]
+		if f.TrainingTokens != want || f.CostUSD != float64(want)/1e6*price {
+			t.Errorf("format %s: %d training tokens, $%v; want %d", f.Format, f.TrainingTokens, f.CostUSD, want)
+		}
+	}
 	if s.Examples != int64(len(res.Examples)) || s.TrainExamples+s.ValidationExamples != s.Examples || s.ExamplesSampling != int64(seen[SubkindSolution]) {
 		t.Errorf("summary %+v, examples by subkind %v", s, seen)
 	}
@@ -478,7 +501,7 @@ func checkChat(line []byte) error {
 		return err
 	}
 	if len(top) != 1 || top["messages"] == nil {
-		return fmt.Errorf("keys %v, want only messages", slices.Sorted(mapKeys(top)))
+		return fmt.Errorf("keys %v, want only messages", slices.Sorted(maps.Keys(top)))
 	}
 	var ms []map[string]any
 	if err := json.Unmarshal(top["messages"], &ms); err != nil {
@@ -510,19 +533,9 @@ func checkPromptCompletion(line []byte) error {
 	p, ok1 := top["prompt"].(string)
 	c, ok2 := top["completion"].(string)
 	if len(top) != 2 || !ok1 || !ok2 || p == "" || c == "" {
-		return fmt.Errorf("want string prompt and completion only, got %v", slices.Sorted(mapKeys(top)))
+		return fmt.Errorf("want string prompt and completion only, got %v", slices.Sorted(maps.Keys(top)))
 	}
 	return nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Every export line follows its format's rules.
