@@ -41,6 +41,7 @@ type Config struct {
 	Sandbox  SandboxConfig    `yaml:"sandbox" json:"sandbox"`
 	LLM      llm.Config       `yaml:"llm" json:"llm"`
 	Concepts ConceptsConfig   `yaml:"concepts" json:"concepts"`
+	SFT      SFTConfig        `yaml:"sft" json:"sft"`
 	Import   ImportConfig     `yaml:"import" json:"import"`
 	Memory   MemoryConfig     `yaml:"memory" json:"memory"`
 	Recall   RecallConfig     `yaml:"recall" json:"recall"`
@@ -155,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.Strategies.Extractor == ExtractorLLM && c.LLM.Mode == llm.ModeOffline && slices.Contains(c.Stages, "strategies") {
 		return fmt.Errorf("strategies.extractor: llm needs llm.mode live (or replay, from a cache); llm.mode is offline (auto uses the heuristic then)")
+	}
+	if err := c.SFT.Validate(); err != nil {
+		return fmt.Errorf("sft.%w", err)
 	}
 	if c.Parquet.RowsPerFile < 1 {
 		return fmt.Errorf("parquet.rows_per_file: must be positive, got %d", c.Parquet.RowsPerFile)

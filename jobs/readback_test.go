@@ -102,6 +102,12 @@ func TestOutputsReadable(t *testing.T) {
 		_, err := jobs.Run(context.Background(), config(t, writeNativeJSONL(t, 50), out), quiet())
 		return err
 	}})
+	cases = append(cases, output{"run sft", func(out string) error {
+		c := config(t, writeNativeJSONL(t, 50), out)
+		c.Stages = []string{"trajectories", "analysis", "sft"}
+		_, err := jobs.Run(context.Background(), c, quiet())
+		return err
+	}})
 
 	root := t.TempDir() // outlives the subtests, for the check at the end
 	var files []string

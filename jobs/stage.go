@@ -311,6 +311,8 @@ type DatasetSpec[T any] struct {
 	// entry in the manifest.
 	Name   string
 	Schema columnar.Schema
+	// Dir is the dataset's directory under the run ("": Name).
+	Dir string
 	// Partition gives a row's Hive partition, or nil for none.
 	Partition func(*T) string
 	// MaxOpenParts bounds the partitions with a file open at once (0: the
@@ -331,13 +333,17 @@ func NewDataset[T any](e *Env, spec DatasetSpec[T]) (*columnar.Sink[T], error) {
 	if spec.Name == "" || storage.Join(spec.Name) != spec.Name {
 		return nil, fmt.Errorf("stage %s: bad dataset name %q", e.stage, spec.Name)
 	}
+	dir := spec.Dir
+	if dir == "" {
+		dir = spec.Name
+	}
 	*e.datasets = append(*e.datasets, spec.Name)
 	if e.parquet.JSONL {
 		*e.datasets = append(*e.datasets, spec.Name+".jsonl")
 	}
 	return columnar.NewSink(e.c, columnar.SinkOptions[T]{
 		Dataset:      columnar.DatasetInfo{Name: spec.Name, Schema: spec.Schema, Stage: e.stage},
-		Dir:          spec.Name,
+		Dir:          dir,
 		Fingerprint:  e.Fingerprint,
 		Partition:    spec.Partition,
 		RowsPerFile:  e.parquet.RowsPerFile,
@@ -406,6 +412,7 @@ func stageDefs() []stageDef {
 		{name: "strategies", kind: KindBatch, build: newStrategiesStage},
 		{name: "experience", kind: KindTrajectory, build: newExperienceStage},
 		{name: "memory", kind: KindBatch, build: newMemoryStage},
+		{name: "sft", kind: KindBatch, build: newSFTStage},
 		{name: "finetune", kind: KindBatch, build: newFinetuneStage},
 	}
 }

@@ -493,7 +493,15 @@ func (s *finetuneStage) submit(ctx context.Context, env *Env, b finetune.Backend
 		return nil
 	}
 	for _, r := range refs {
-		if r.Dataset != s.cfg.Dataset {
+		// One dataset whose files say their split, or one per split (the
+		// sft stage's exports: sft.openai.train, sft.openai.validation).
+		switch r.Dataset {
+		case s.cfg.Dataset:
+		case s.cfg.Dataset + ".train":
+			r.Split = "train"
+		case s.cfg.Dataset + ".validation":
+			r.Split = "validation"
+		default:
 			continue
 		}
 		if r.Split == "validation" {

@@ -1,0 +1,381 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/sft"
+)
+
+// SFTConfig configures the sft stage (section sft:). The examples'
+// weights are analysis.weights.
+type SFTConfig struct {
+	// SystemPrompt is every example's system message ("" for none).
+	SystemPrompt string `yaml:"system_prompt" json:"system_prompt"`
+	// TemplateFile holds the prompts' templates (text/template defining
+	// task, step, sampling, refinement, completion_error); "" takes the
+	// embedded sft/templates/default.tmpl.
+	TemplateFile string `yaml:"template_file" json:"template_file,omitempty"`
+	// Encoding is the token encoding: o200k_base or cl100k_base.
+	Encoding string `yaml:"encoding" json:"encoding"`
+	// MaxTokens bounds an example's tokens (0: no bound); Overlength is
+	// drop or truncate.
+	MaxTokens  int    `yaml:"max_tokens" json:"max_tokens"`
+	Overlength string `yaml:"overlength" json:"overlength"`
+	// NearDuplicateThreshold is the shingle Jaccard similarity at which
+	// a task's solution is a near duplicate (0: no removal).
+	NearDuplicateThreshold float64 `yaml:"near_duplicate_threshold" json:"near_duplicate_threshold"`
+	ShingleTokens          int     `yaml:"shingle_tokens" json:"shingle_tokens"`
+	// MaxPerTask caps the examples per task (0: no cap).
+	MaxPerTask int `yaml:"max_per_task" json:"max_per_task"`
+	// QualityBins and BinFactor balance the refinement examples.
+	QualityBins int     `yaml:"quality_bins" json:"quality_bins"`
+	BinFactor   float64 `yaml:"bin_factor" json:"bin_factor"`
+	// ValidationPercent of the tasks go to the validation split.
+	ValidationPercent int `yaml:"validation_percent" json:"validation_percent"`
+	// Epochs and ReplicateK shape the estimates and trl-replicated.
+	Epochs     int     `yaml:"epochs" json:"epochs"`
+	ReplicateK float64 `yaml:"replicate_k" json:"replicate_k"`
+	// PricePer1M is USD per million training tokens by format.
+	PricePer1M map[string]float64 `yaml:"price_per_1m_training_tokens" json:"price_per_1m_training_tokens"`
+	// License is the dataset card's license.
+	License string `yaml:"license" json:"license"`
+	// Workers bounds the goroutines counting tokens (0: the run's
+	// workers). The result does not depend on it.
+	Workers int `yaml:"workers" json:"workers"`
+}
+
+// Validate reports the first invalid key, relative to the section.
+func (c SFTConfig) Validate() error {
+	switch {
+	case !slices.Contains(sft.Encodings(), c.Encoding):
+		return fmt.Errorf("encoding: want one of %v, got %q", sft.Encodings(), c.Encoding)
+	case c.MaxTokens < 0:
+		return fmt.Errorf("max_tokens: must be >= 0, got %d", c.MaxTokens)
+	case c.Overlength != sft.OverlengthDrop && c.Overlength != sft.OverlengthTruncate:
+		return fmt.Errorf("overlength: want drop or truncate, got %q", c.Overlength)
+	case c.NearDuplicateThreshold < 0 || c.NearDuplicateThreshold > 1:
+		return fmt.Errorf("near_duplicate_threshold: must be 0..1, got %v", c.NearDuplicateThreshold)
+	case c.ShingleTokens < 1:
+		return fmt.Errorf("shingle_tokens: must be >= 1, got %d", c.ShingleTokens)
+	case c.MaxPerTask < 0:
+		return fmt.Errorf("max_per_task: must be >= 0, got %d", c.MaxPerTask)
+	case c.QualityBins < 1 || c.QualityBins > 100:
+		return fmt.Errorf("quality_bins: must be 1..100, got %d", c.QualityBins)
+	case c.BinFactor < 0:
+		return fmt.Errorf("bin_factor: must be >= 0, got %v", c.BinFactor)
+	case c.ValidationPercent < 0 || c.ValidationPercent > 100:
+		return fmt.Errorf("validation_percent: must be 0..100, got %d", c.ValidationPercent)
+	case c.Epochs < 1:
+		return fmt.Errorf("epochs: must be >= 1, got %d", c.Epochs)
+	case c.ReplicateK <= 0:
+		return fmt.Errorf("replicate_k: must be positive, got %v", c.ReplicateK)
+	case c.Workers < 0:
+		return fmt.Errorf("workers: must be >= 0, got %d", c.Workers)
+	case strings.TrimSpace(c.License) == "":
+		return fmt.Errorf("license: empty (a Hugging Face license id, or other)")
+	}
+	var formats []string
+	for _, f := range sft.JSONLFormats() {
+		formats = append(formats, f.Name)
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.PricePer1M)) {
+		if !slices.Contains(formats, k) {
+			return fmt.Errorf("price_per_1m_training_tokens.%s: unknown format (known: %v)", k, formats)
+		}
+		if v := c.PricePer1M[k]; v < 0 {
+			return fmt.Errorf("price_per_1m_training_tokens.%s: must be >= 0, got %v", k, v)
+		}
+	}
+	return nil
+}
+
+// The sft stage's datasets: SFTDataset (Parquet, every example, under
+// sft/parquet/), one JSONL dataset per export format and split
+// (SFTExportDataset), and the dataset card SFTCardDataset (sft/README.md).
+const (
+	SFTDataset     = "sft"
+	SFTCardDataset = "sft.card"
+	// sftDir is the stage's directory under the run.
+	sftDir = "sft"
+)
+
+// SFTSchema is the schema of the sft Parquet dataset.
+var SFTSchema = columnar.Schema{Name: sft.SchemaName, Version: sft.SchemaVersion}
+
+// sftCardSchema names the dataset card in the manifest.
+var sftCardSchema = columnar.Schema{Name: "sft_card", Version: 1}
+
+// SFTExportDataset is the manifest name of one export format's split:
+// "sft.openai.train", "sft.trl_replicated.validation", ...
+func SFTExportDataset(format, split string) string { return SFTDataset + "." + format + "." + split }
+
+// SFTExport is one committed export of an sft run: a format and split,
+// its manifest dataset, schema, files (paths relative to the run's
+// directory) and rows. A fine-tune request names the run's directory,
+// the dataset and the files' sha256 as the version.
+type SFTExport struct {
+	Format, Split, Dataset string
+	Schema                 columnar.Schema
+	Files                  []columnar.FileEntry
+	Rows                   int64
+}
+
+// SFTExports lists the sft exports a run's manifest names, in format
+// order (parquet, then the JSONL formats), train before validation;
+// splits without rows are left out. The Parquet dataset holds both
+// splits (its split column tells them apart): its Split is "full".
+func SFTExports(m *columnar.Manifest) []SFTExport {
+	var out []SFTExport
+	add := func(format, split, name string) {
+		d := m.Dataset(name)
+		if d == nil || d.Rows == 0 {
+			return
+		}
+		out = append(out, SFTExport{Format: format, Split: split, Dataset: name, Schema: d.SchemaOf(), Files: d.Files, Rows: d.Rows})
+	}
+	add(sft.FormatParquet, sft.ParquetSplit, SFTDataset)
+	for _, f := range sft.JSONLFormats() {
+		for _, s := range []string{sft.SplitTrain, sft.SplitValidation} {
+			add(f.Name, s, SFTExportDataset(f.Name, s))
+		}
+	}
+	return out
+}
+
+// The sft stage turns the run's trajectories and their analysis into
+// SOAR-style training examples and writes them in every export format,
+// with a dataset card.
+type sftStage struct {
+	cfg          SFTConfig
+	weights      sft.Weights
+	workers      int
+	templates    *sft.Templates
+	templateText string
+}
+
+func newSFTStage(cfg *Config) (Stage, error) {
+	text, name := sft.DefaultTemplates, "default.tmpl"
+	if f := cfg.SFT.TemplateFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("sft.template_file: %w", err)
+		}
+		text, name = string(b), f
+	}
+	t, err := sft.ParseTemplates(name, text)
+	if err != nil {
+		return nil, fmt.Errorf("sft.template_file: %w", err)
+	}
+	w := cfg.SFT.Workers
+	if w == 0 {
+		w = cfg.Workers
+	}
+	aw := cfg.Analysis.Weights
+	return &sftStage{cfg: cfg.SFT, weights: sft.Weights{Sampling: aw.Sampling, Refinement: aw.Refinement, Error: aw.Error},
+		workers: w, templates: t, templateText: text}, nil
+}
+
+func (*sftStage) Name() string    { return "sft" }
+func (*sftStage) Needs() []string { return []string{"trajectories", "analysis"} }
+
+// Fingerprint covers the stage's settings (not its workers), the weights
+// and the templates' text: the run's fingerprint does not otherwise see
+// them.
+func (s *sftStage) Fingerprint(context.Context) ([]byte, error) {
+	c := s.cfg
+	c.Workers = 0
+	b, err := json.Marshal(struct {
+		Config    SFTConfig
+		Weights   sft.Weights
+		Templates [32]byte
+	}{c, s.weights, sha256.Sum256([]byte(s.templateText))})
+	return b, err
+}
+
+// sftTrajectory is the projection the stage reads of trajectories.
+type sftTrajectory struct {
+	TrajectoryID string            `parquet:"trajectory_id"`
+	Task         columnar.Task     `parquet:"task"`
+	Steps        []columnar.Step   `parquet:"steps,list"`
+	Outcome      columnar.Outcome  `parquet:"outcome"`
+	Solution     columnar.Solution `parquet:"solution"`
+}
+
+// sftAnalysis is the projection the stage reads of the analysis.
+type sftAnalysis struct {
+	TrajectoryID  string   `parquet:"trajectory_id"`
+	Success       bool     `parquet:"success"`
+	KeySteps      []int32  `parquet:"key_steps,list"`
+	ErrorMessages []string `parquet:"error_messages,list"`
+}
+
+// sftInputs joins the trajectories with their analysis rows by
+// trajectory id (the n-th row of an id with its n-th trajectory): a
+// trajectory without its row, a row without its trajectory, or rows that
+// disagree on success are errors.
+func sftInputs(ctx context.Context, env *Env) ([]sft.Input, error) {
+	rows := map[string][]sftAnalysis{}
+	err := ReadEmitted(ctx, env, AnalysisDataset, func(r *sftAnalysis) error {
+		rows[r.TrajectoryID] = append(rows[r.TrajectoryID], *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ins []sft.Input
+	err = ReadEmitted(ctx, env, columnar.TrajectoriesDataset, func(r *sftTrajectory) error {
+		q := rows[r.TrajectoryID]
+		if len(q) == 0 {
+			return fmt.Errorf("trajectory %s: no row in the %s dataset", r.TrajectoryID, AnalysisDataset)
+		}
+		a := q[0]
+		rows[r.TrajectoryID] = q[1:]
+		if a.Success != r.Outcome.Success {
+			return fmt.Errorf("trajectory %s: the %s row says success=%v, the trajectory %v", r.TrajectoryID, AnalysisDataset, a.Success, r.Outcome.Success)
+		}
+		t := &columnar.Trajectory{TrajectoryID: r.TrajectoryID, Task: r.Task, Steps: r.Steps, Outcome: r.Outcome, Solution: r.Solution}
+		ins = append(ins, sft.Input{Trajectory: t, KeySteps: a.KeySteps, ErrorMessages: a.ErrorMessages})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range slices.Sorted(maps.Keys(rows)) {
+		if len(rows[id]) > 0 {
+			return nil, fmt.Errorf("%s row of trajectory %s: no such trajectory in the %s dataset", AnalysisDataset, id, columnar.TrajectoriesDataset)
+		}
+	}
+	return ins, nil
+}
+
+func (s *sftStage) Run(ctx context.Context, env *Env) error {
+	ins, err := sftInputs(ctx, env)
+	if err != nil {
+		return err
+	}
+	tok, err := sft.NewTokenizer(s.cfg.Encoding)
+	if err != nil {
+		return fmt.Errorf("sft.encoding: %w", err)
+	}
+	res, err := sft.Prepare(ctx, ins, sft.Options{
+		Weights: s.weights, System: s.cfg.SystemPrompt, Templates: s.templates, Tokenizer: tok,
+		MaxTokens: s.cfg.MaxTokens, Overlength: s.cfg.Overlength,
+		NearThreshold: s.cfg.NearDuplicateThreshold, ShingleTokens: s.cfg.ShingleTokens,
+		MaxPerTask: s.cfg.MaxPerTask, Bins: s.cfg.QualityBins, BinFactor: s.cfg.BinFactor,
+		ValidationPercent: s.cfg.ValidationPercent, Epochs: s.cfg.Epochs, ReplicateK: s.cfg.ReplicateK,
+		PricePer1M: s.cfg.PricePer1M, Workers: s.workers,
+	})
+	if err != nil {
+		return err
+	}
+	files, err := s.writeParquet(ctx, env, res.Examples)
+	if err != nil {
+		return err
+	}
+	for _, f := range sft.JSONLFormats() {
+		for _, split := range []string{sft.SplitTrain, sft.SplitValidation} {
+			cf, err := s.writeJSONL(ctx, env, f, split, sft.SplitExamples(res.Examples, split))
+			if err != nil {
+				return err
+			}
+			if cf != nil {
+				files = append(files, *cf)
+			}
+		}
+	}
+	card := sft.CardInfo{RunID: env.RunID, License: s.cfg.License, Weights: s.weights, ReplicateK: s.cfg.ReplicateK, Files: files, Summary: res.Summary}
+	if err := writeSFTFile(ctx, env, SFTCardDataset, sftCardSchema, "markdown", sftDir+"/README.md", func(w io.Writer) (int64, error) { return 0, sft.WriteCard(w, card) }); err != nil {
+		return err
+	}
+	n := env.Counters()
+	for k, v := range res.Summary.Counters() {
+		n.Add(k, v)
+	}
+	sum := res.Summary
+	env.Log.Info("sft examples", "examples", sum.Examples, "train", sum.TrainExamples, "validation", sum.ValidationExamples, "tokens", sum.TokensTotal)
+	return nil
+}
+
+// writeParquet writes the examples as the sft dataset and returns its
+// files for the card (relative to sft/).
+func (s *sftStage) writeParquet(ctx context.Context, env *Env, exs []sft.Example) ([]sft.CardFile, error) {
+	sink, err := NewDataset(env, DatasetSpec[sft.Example]{Name: SFTDataset, Schema: SFTSchema, Dir: sftDir + "/" + sft.ParquetDir})
+	if err != nil {
+		return nil, err
+	}
+	for i := range exs {
+		if err := sink.Write(ctx, exs[i]); err != nil {
+			sink.Abort()
+			return nil, fmt.Errorf("%s dataset: example %s: %w", SFTDataset, exs[i].ID, err)
+		}
+	}
+	if err := sink.Close(ctx); err != nil {
+		return nil, err
+	}
+	emitted, _, err := env.c.Emitted(SFTDataset)
+	if err != nil {
+		return nil, err
+	}
+	var out []sft.CardFile
+	for _, f := range emitted {
+		if f.Format == "parquet" {
+			out = append(out, sft.CardFile{Format: sft.FormatParquet, Split: sft.ParquetSplit, Path: strings.TrimPrefix(f.Rel, sftDir+"/")})
+		}
+	}
+	return out, nil
+}
+
+// writeJSONL writes one split of one JSONL format as its dataset (no
+// file when the split is empty: the dataset is listed with none) and
+// returns the file for the card.
+func (s *sftStage) writeJSONL(ctx context.Context, env *Env, f sft.Format, split string, exs []sft.Example) (*sft.CardFile, error) {
+	name := SFTExportDataset(f.Name, split)
+	schema := columnar.Schema{Name: f.Schema, Version: 1}
+	if len(exs) == 0 {
+		env.c.Declare(columnar.DatasetInfo{Name: name, Schema: schema, Stage: env.stage}, "jsonl")
+		*env.datasets = append(*env.datasets, name)
+		return nil, nil
+	}
+	rel := fmt.Sprintf("%s/%s/%s-%s.jsonl", sftDir, f.Dir, split, env.Fingerprint)
+	var rows int64
+	err := writeSFTFile(ctx, env, name, schema, "jsonl", rel, func(w io.Writer) (int64, error) {
+		n, err := sft.WriteFormat(w, f.Name, exs, s.cfg.ReplicateK)
+		rows = n
+		return n, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &sft.CardFile{Format: f.Name, Split: split, Path: strings.TrimPrefix(rel, sftDir+"/"), Rows: rows}, nil
+}
+
+// writeSFTFile declares dataset name (of format "jsonl" or another,
+// such as "markdown") and streams its one file rel from fill, which
+// returns the file's rows; the file is committed with the run.
+func writeSFTFile(ctx context.Context, env *Env, name string, schema columnar.Schema, format, rel string, fill func(io.Writer) (int64, error)) error {
+	env.c.Declare(columnar.DatasetInfo{Name: name, Schema: schema, Stage: env.stage}, format)
+	*env.datasets = append(*env.datasets, name)
+	fw, err := env.c.Create(ctx, name, rel, "")
+	if err != nil {
+		return err
+	}
+	rows, err := fill(fw)
+	if err != nil {
+		fw.Abort()
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	fw.Rows = rows
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	return nil
+}

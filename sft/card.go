@@ -1,0 +1,175 @@
+package sft
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// CardFile is one data file the card names: its format, split, path
+// relative to the card's directory, and its rows (for the Parquet files,
+// whose rows the card does not list per file, 0: the config's count is
+// the summary's examples).
+type CardFile struct {
+	Format, Split, Path string
+	Rows                int64
+}
+
+// CardInfo is what the dataset card describes.
+type CardInfo struct {
+	// RunID names the run that wrote the data.
+	RunID   string
+	License string
+	Weights Weights
+	// ReplicateK is trl_replicated's factor.
+	ReplicateK float64
+	// Files are the data files, in the order listed.
+	Files   []CardFile
+	Summary Summary
+}
+
+// ParquetSplit is the one split the card lists for the Parquet config:
+// it holds both splits (the split column tells them apart).
+const ParquetSplit = "full"
+
+// parquetFeatures are the Parquet dataset's columns and their Hugging
+// Face dtypes, in schema order.
+var parquetFeatures = [][2]string{
+	{"id", "string"}, {"trajectory_id", "string"}, {"task_id", "string"}, {"step", "int32"},
+	{"kind", "string"}, {"subkind", "string"}, {"weight", "float64"}, {"system", "string"},
+	{"prompt", "string"}, {"completion", "string"}, {"quality", "float64"}, {"quality_source", "string"},
+	{"reward", "float64"}, {"quality_bin", "int32"}, {"system_tokens", "int32"}, {"prompt_tokens", "int32"},
+	{"completion_tokens", "int32"}, {"total_tokens", "int32"}, {"truncated", "bool"}, {"split", "string"},
+}
+
+// q quotes a YAML scalar (a JSON string is a YAML double-quoted one).
+func q(s string) string { return strconv.Quote(s) }
+
+// cardConfigs lists the card's configs in order: the Parquet first.
+func cardConfigs() []string {
+	out := []string{FormatParquet}
+	for _, f := range JSONLFormats() {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// WriteCard writes the dataset card (README.md with a Hugging Face YAML
+// header: configs with their data files per split, features, license,
+// task categories) describing the files of info.
+func WriteCard(w io.Writer, info CardInfo) error {
+	var b strings.Builder
+	b.WriteString("---\n")
+	fmt.Fprintf(&b, "license: %s\n", q(info.License))
+	b.WriteString("task_categories:\n- text-generation\n")
+	b.WriteString("tags:\n- sft\n- soar\n- hindsight\n- atlas-learn\n")
+	b.WriteString("configs:\n")
+	for _, c := range cardConfigs() {
+		var files []CardFile
+		for _, f := range info.Files {
+			if f.Format == c {
+				files = append(files, f)
+			}
+		}
+		if len(files) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "- config_name: %s\n", c)
+		if c == FormatTRLPromptCompletion {
+			b.WriteString("  default: true\n")
+		}
+		b.WriteString("  data_files:\n")
+		var splits []string
+		paths := map[string][]string{}
+		for _, f := range files {
+			if _, ok := paths[f.Split]; !ok {
+				splits = append(splits, f.Split)
+			}
+			paths[f.Split] = append(paths[f.Split], f.Path)
+		}
+		for _, s := range splits {
+			fmt.Fprintf(&b, "  - split: %s\n    path:\n", s)
+			for _, p := range paths[s] {
+				fmt.Fprintf(&b, "    - %s\n", q(p))
+			}
+		}
+	}
+	s := info.Summary
+	b.WriteString("dataset_info:\n")
+	for _, c := range cardConfigs() {
+		fmt.Fprintf(&b, "- config_name: %s\n  features:\n", c)
+		switch c {
+		case FormatParquet:
+			for _, f := range parquetFeatures {
+				fmt.Fprintf(&b, "  - name: %s\n    dtype: %s\n", f[0], f[1])
+			}
+		case FormatOpenAI, FormatTRLConversational:
+			b.WriteString("  - name: messages\n    list:\n    - name: role\n      dtype: string\n    - name: content\n      dtype: string\n")
+		default:
+			b.WriteString("  - name: prompt\n    dtype: string\n  - name: completion\n    dtype: string\n")
+		}
+		rows := map[string]int64{}
+		var splits []string
+		for _, f := range info.Files {
+			if f.Format == c {
+				if _, ok := rows[f.Split]; !ok {
+					splits = append(splits, f.Split)
+				}
+				rows[f.Split] += f.Rows
+				if c == FormatParquet {
+					rows[f.Split] = s.Examples
+				}
+			}
+		}
+		if len(splits) > 0 {
+			b.WriteString("  splits:\n")
+			for _, s := range splits {
+				fmt.Fprintf(&b, "  - name: %s\n    num_examples: %d\n", s, rows[s])
+			}
+		}
+	}
+	b.WriteString("---\n\n")
+	fmt.Fprintf(&b, "# ATLAS hindsight SFT data (run %s)\n\n", info.RunID)
+	b.WriteString("Training examples built SOAR-style (Pourcel et al., ICML 2025) from an atlas-learn run's trajectories and their analysis:\n\n")
+	fmt.Fprintf(&b, "- **sampling** / `solution` (weight %g): the task → the successful trajectory's solution (its code, or its last action when it has none);\n", info.Weights.Sampling)
+	fmt.Fprintf(&b, "- **refinement** / `key_step` (weight %g): the task and the steps before a key step (credit assignment) → that step's code or action;\n", info.Weights.Refinement)
+	fmt.Fprintf(&b, "- **refinement** / `error` (weight %g): the task and a failed trajectory's whole history → `[ERROR] <error information>`.\n\n", info.Weights.Error)
+	b.WriteString("## Configs\n\n")
+	b.WriteString("- `parquet`: every example, both splits, with all columns below (the `split` column tells them apart; the one split listed holds both).\n")
+	b.WriteString("- `openai`: OpenAI chat fine-tuning JSONL, `{\"messages\": [system, user, assistant]}` only (OpenAI rejects other keys and takes only 0/1 message weights, so the weights are not in it).\n")
+	b.WriteString("- `trl_prompt_completion`: TRL `SFTTrainer` prompt-completion JSONL, `{\"prompt\", \"completion\"}` (the system prompt starts the prompt).\n")
+	b.WriteString("- `trl_conversational`: TRL conversational JSONL, `{\"messages\": [...]}`.\n")
+	fmt.Fprintf(&b, "- `trl_replicated`: prompt-completion JSONL with each example repeated round(weight × %g) times (weights %g/%g/%g → %d/%d/%d copies), for trainers without per-example weights.\n\n",
+		info.ReplicateK, info.Weights.Sampling, info.Weights.Refinement, info.Weights.Error,
+		Copies(info.Weights.Sampling, info.ReplicateK), Copies(info.Weights.Refinement, info.ReplicateK), Copies(info.Weights.Error, info.ReplicateK))
+	b.WriteString("Splits are by task: a task's examples are all in `train` or all in `validation`.\n\n")
+	b.WriteString("## Columns (parquet)\n\n")
+	b.WriteString("| column | meaning |\n|---|---|\n")
+	for _, r := range [][2]string{
+		{"id", "the example's id (hash of trajectory, subkind, step)"},
+		{"trajectory_id, task_id", "the trajectory and task it comes from"},
+		{"step", "the key step whose action is the completion; -1 for sampling and error examples"},
+		{"kind, subkind", "sampling/solution, refinement/key_step, refinement/error"},
+		{"weight", "the example's loss weight"},
+		{"system, prompt, completion", "the texts"},
+		{"quality, quality_source", "the parent trajectory's quality in [0, 1]: the fraction of tests passed in its last test report (tests), else its reward (reward), else 1/0 for success/failure (success, a heuristic)"},
+		{"reward", "the trajectory's outcome reward"},
+		{"quality_bin", "the refinement example's quality bin (-1 for sampling)"},
+		{"*_tokens", "token counts (" + s.Encoding + "); total = system + prompt + completion"},
+		{"truncated", "the prompt's history was cut from the front to fit the token limit"},
+		{"split", "train or validation"},
+	} {
+		fmt.Fprintf(&b, "| %s | %s |\n", r[0], r[1])
+	}
+	b.WriteString("\n## Statistics\n\n")
+	fmt.Fprintf(&b, "%d examples from %d trajectories (%d train, %d validation), %d tokens.\n", s.Examples, s.Trajectories, s.TrainExamples, s.ValidationExamples, s.TokensTotal)
+	fmt.Fprintf(&b, "Built: %d sampling, %d key-step, %d error; removed: %d exact duplicates, %d near-duplicate solutions, %d over the token limit (%d truncated instead), %d over the per-task cap (%d tasks), %d by quality-bin balancing.\n\n",
+		s.ExamplesSampling, s.ExamplesKeyStep, s.ExamplesError, s.DuplicatesExact, s.DuplicatesNear, s.OverlengthDropped, s.OverlengthTruncate, s.DroppedByCap, s.TasksCapped, s.DroppedByBin)
+	fmt.Fprintf(&b, "| format | train rows | training tokens (× %d epochs) | estimated cost (USD) |\n|---|---|---|---|\n", s.Epochs)
+	for _, f := range s.Formats {
+		fmt.Fprintf(&b, "| %s | %d | %d | %.2f |\n", f.Format, f.Rows, f.TrainingTokens, f.CostUSD)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

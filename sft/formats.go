@@ -1,0 +1,157 @@
+package sft
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Export formats.
+const (
+	// FormatParquet is every example, one Parquet dataset (weights,
+	// kinds, splits as columns).
+	FormatParquet = "parquet"
+	// FormatOpenAI is OpenAI's chat fine-tuning JSONL: {"messages":
+	// [system, user, assistant]} and nothing else (OpenAI rejects extra
+	// keys; its per-message weight is 0 or 1, so the float weights stay
+	// in the Parquet and in trl_replicated).
+	FormatOpenAI = "openai"
+	// FormatTRLPromptCompletion is TRL's standard prompt-completion JSONL:
+	// {"prompt", "completion"}; the system prompt, when set, starts the
+	// prompt, a blank line before the user prompt.
+	FormatTRLPromptCompletion = "trl_prompt_completion"
+	// FormatTRLConversational is TRL's conversational JSONL: {"messages":
+	// [system, user, assistant]}.
+	FormatTRLConversational = "trl_conversational"
+	// FormatTRLReplicated is FormatTRLPromptCompletion with each example
+	// repeated Copies(weight, k) times, for trainers without per-example
+	// weights.
+	FormatTRLReplicated = "trl_replicated"
+)
+
+// Format describes one export format: its name and its directory under
+// the run's sft/ directory.
+type Format struct {
+	Name string
+	Dir  string
+	// Schema names the format's rows in the manifest.
+	Schema string
+}
+
+// JSONLFormats are the JSONL export formats, in the order they are
+// written.
+func JSONLFormats() []Format {
+	return []Format{
+		{Name: FormatOpenAI, Dir: "openai", Schema: "sft_openai_chat"},
+		{Name: FormatTRLPromptCompletion, Dir: "trl/prompt_completion", Schema: "sft_trl_prompt_completion"},
+		{Name: FormatTRLConversational, Dir: "trl/conversational", Schema: "sft_trl_conversational"},
+		{Name: FormatTRLReplicated, Dir: "trl-replicated", Schema: "sft_trl_prompt_completion"},
+	}
+}
+
+// ParquetDir is the Parquet dataset's directory under sft/.
+const ParquetDir = "parquet"
+
+// Message is one chat message.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// ChatLine is one line of the OpenAI and TRL conversational formats.
+type ChatLine struct {
+	Messages []Message `json:"messages"`
+}
+
+// PromptCompletionLine is one line of TRL's prompt-completion format.
+type PromptCompletionLine struct {
+	Prompt     string `json:"prompt"`
+	Completion string `json:"completion"`
+}
+
+func messages(e *Example) []Message {
+	var ms []Message
+	if e.System != "" {
+		ms = append(ms, Message{Role: "system", Content: e.System})
+	}
+	return append(ms, Message{Role: "user", Content: e.Prompt}, Message{Role: "assistant", Content: e.Completion})
+}
+
+func promptCompletion(e *Example) PromptCompletionLine {
+	p := e.Prompt
+	if e.System != "" {
+		p = e.System + "\n\n" + p
+	}
+	return PromptCompletionLine{Prompt: p, Completion: e.Completion}
+}
+
+// LineWriter writes JSON lines (HTML characters unescaped) and counts
+// them.
+type LineWriter struct {
+	bw   *bufio.Writer
+	enc  *json.Encoder
+	rows int64
+}
+
+// NewLineWriter writes to w.
+func NewLineWriter(w io.Writer) *LineWriter {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &LineWriter{bw: bw, enc: enc}
+}
+
+// Write writes one line.
+func (w *LineWriter) Write(v any) error {
+	if err := w.enc.Encode(v); err != nil {
+		return err
+	}
+	w.rows++
+	return nil
+}
+
+// Rows is the number of lines written.
+func (w *LineWriter) Rows() int64 { return w.rows }
+
+// Flush flushes the buffer.
+func (w *LineWriter) Flush() error { return w.bw.Flush() }
+
+// WriteFormat writes exs (one split, in output order) in the JSONL
+// format named; k is trl_replicated's factor. It returns the lines
+// written.
+func WriteFormat(w io.Writer, format string, exs []Example, k float64) (int64, error) {
+	lw := NewLineWriter(w)
+	for i := range exs {
+		e := &exs[i]
+		var err error
+		switch format {
+		case FormatOpenAI, FormatTRLConversational:
+			err = lw.Write(ChatLine{Messages: messages(e)})
+		case FormatTRLPromptCompletion:
+			err = lw.Write(promptCompletion(e))
+		case FormatTRLReplicated:
+			l := promptCompletion(e)
+			for n := Copies(e.Weight, k); n > 0 && err == nil; n-- {
+				err = lw.Write(l)
+			}
+		default:
+			return 0, fmt.Errorf("unknown format %q", format)
+		}
+		if err != nil {
+			return lw.Rows(), fmt.Errorf("%s: example %s: %w", format, e.ID, err)
+		}
+	}
+	return lw.Rows(), lw.Flush()
+}
+
+// SplitExamples returns the examples of one split, in order.
+func SplitExamples(exs []Example, split string) []Example {
+	var out []Example
+	for _, e := range exs {
+		if e.Split == split {
+			out = append(out, e)
+		}
+	}
+	return out
+}
