@@ -171,7 +171,7 @@ func TestShippedConfigs(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Output != "s3://atlas/nightly" || len(c.Stages) != 4 || !c.Sandbox.RequireIsolation {
+	if c.Output != "s3://atlas/nightly" || len(c.Stages) != 9 || !c.Sandbox.RequireIsolation {
 		t.Fatalf("loaded %+v", c)
 	}
 }
