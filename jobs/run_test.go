@@ -147,9 +147,12 @@ func TestRunDeterministicAcrossWorkers(t *testing.T) {
 	if len(results[0]) != 3*5+15+3 {
 		t.Fatalf("%d data files, want 33 (3 partitions x 5 parts, 15 analysis parts, concepts, error patterns and occurrences)", len(results[0]))
 	}
-	for _, want := range []struct{ name, schema, stage string }{{"trajectories", "trajectory", "trajectories"}, {"concepts", "concept", "concepts"}} {
+	for _, want := range []struct {
+		name, schema, stage string
+		version             int32
+	}{{"trajectories", "trajectory", "trajectories", 1}, {"concepts", "concept", "concepts", jobs.ConceptsSchema.Version}} {
 		d := manifests[0].Dataset(want.name)
-		if d == nil || d.Schema != want.schema || d.Stage != want.stage || d.SchemaVersion != 1 {
+		if d == nil || d.Schema != want.schema || d.Stage != want.stage || d.SchemaVersion != want.version {
 			t.Fatalf("manifest entry %s = %+v", want.name, d)
 		}
 	}
