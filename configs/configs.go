@@ -22,3 +22,10 @@ var CreditPrompt string
 //
 //go:embed prompts/strategy.tmpl
 var StrategyPrompt string
+
+// AutoDocPrompt is prompts/autodoc.tmpl: the prompt that names and
+// documents learned concepts (text/template, with a "system" and a "user"
+// template).
+//
+//go:embed prompts/autodoc.tmpl
+var AutoDocPrompt string

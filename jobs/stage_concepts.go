@@ -9,6 +9,8 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/configs"
+	"github.com/atlas-ai/atlas-learn/internal/llm"
 	"github.com/atlas-ai/atlas-learn/jobs/autodoc"
 	"github.com/atlas-ai/atlas-learn/jobs/concepts"
 )
@@ -110,6 +112,8 @@ type conceptsStage struct {
 	memory  *storage.Location
 	library []concepts.Concept
 	loaded  bool
+	// llm is the client configuration autodoc uses (offline: heuristic).
+	llm llm.Config
 }
 
 func newConceptsStage(cfg *Config) (Stage, error) {
@@ -117,7 +121,7 @@ func newConceptsStage(cfg *Config) (Stage, error) {
 	if w == 0 {
 		w = cfg.Workers
 	}
-	st := &conceptsStage{cfg: cfg.Concepts, s3: cfg.S3, workers: w}
+	st := &conceptsStage{cfg: cfg.Concepts, s3: cfg.S3, workers: w, llm: cfg.LLM}
 	if cfg.Concepts.Library == "" && slices.Contains(cfg.Stages, "memory") {
 		loc, err := MemoryLocation(cfg)
 		if err != nil {
@@ -139,6 +143,9 @@ func (s *conceptsStage) Fingerprint(ctx context.Context) ([]byte, error) {
 	h := sha256.New()
 	for _, c := range s.library {
 		fmt.Fprintf(h, "%s %d %s\n", c.Name, c.Arity, c.Body)
+	}
+	if s.cfg.AutoDoc && s.llm.Mode != llm.ModeOffline {
+		fmt.Fprintf(h, "autodoc %s\x00%s\x00%s\n", configs.AutoDocPrompt, s.llm.Model, s.llm.BaseURL)
 	}
 	return h.Sum(nil), nil
 }
@@ -209,7 +216,21 @@ func (s *conceptsStage) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	if s.cfg.AutoDoc {
-		ds, err := autodoc.Apply(ctx, rows, autodoc.Options{Reserved: st.Symbols})
+		o := autodoc.Options{Reserved: st.Symbols}
+		if s.llm.Mode != llm.ModeOffline {
+			p, err := autodoc.ParsePrompt("configs/prompts/autodoc.tmpl", configs.AutoDocPrompt)
+			if err != nil {
+				return err
+			}
+			cache := llm.NewBucketCache(env.c.Bucket(), storage.Join(env.RunDir, "_llm_cache"))
+			client, err := llm.New(s.llm, llm.Options{Cache: cache, Logger: env.Log})
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			o.Documenter, o.Source = &autodoc.LLM{Client: client, Prompt: p, MaxRetries: s.llm.MaxRetries}, autodoc.SourceLLM
+		}
+		ds, err := autodoc.Apply(ctx, rows, o)
 		if err != nil {
 			return fmt.Errorf("autodoc: %w", err)
 		}
@@ -217,6 +238,7 @@ func (s *conceptsStage) Run(ctx context.Context, env *Env) error {
 		n.Add("concepts_documented", int64(ds.Documented))
 		n.Add("concepts_doc_heuristic", int64(ds.Heuristic))
 		n.Add("concepts_renamed", int64(ds.Renamed))
+		n.Add("concepts_doc_fallbacks", int64(ds.Fallbacks))
 	}
 	sink, err := NewDataset(env, DatasetSpec[concepts.Concept]{Name: ConceptsDataset, Schema: ConceptsSchema})
 	if err != nil {

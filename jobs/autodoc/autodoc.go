@@ -43,7 +43,8 @@ type Doc struct {
 // Documenter proposes a concept's name and documentation; Apply
 // validates what it proposes.
 type Documenter interface {
-	Document(ctx context.Context, c *concepts.Concept) (Doc, error)
+	// Document proposes a doc; check validates a proposal (for retries).
+	Document(ctx context.Context, c *concepts.Concept, check func(Doc) error) (Doc, error)
 }
 
 // Options configures Apply.
@@ -88,9 +89,10 @@ func Apply(ctx context.Context, rows []concepts.Concept, o Options) (Stats, erro
 		h := heuristic(r, arity)
 		d, src, fb := h, SourceHeuristic, ""
 		if o.Documenter != nil {
-			p, err := o.Documenter.Document(ctx, r)
+			chk := func(p Doc) error { return check(p, arity, reserved) }
+			p, err := o.Documenter.Document(ctx, r, chk)
 			if err == nil {
-				err = check(p, arity, reserved)
+				err = chk(p)
 			}
 			if ctx.Err() != nil {
 				return st, ctx.Err()

@@ -104,7 +104,7 @@ type fixed struct {
 	docs map[string]Doc
 }
 
-func (f fixed) Document(_ context.Context, c *concepts.Concept) (Doc, error) {
+func (f fixed) Document(_ context.Context, c *concepts.Concept, _ func(Doc) error) (Doc, error) {
 	d, ok := f.docs[c.Name]
 	if !ok {
 		return Doc{}, errors.New("refused")
