@@ -228,7 +228,22 @@ func (s *conceptsStage) Run(ctx context.Context, env *Env) error {
 				return err
 			}
 			defer client.Close()
-			o.Documenter, o.Source = &autodoc.LLM{Client: client, Prompt: p, MaxRetries: s.llm.MaxRetries}, autodoc.SourceLLM
+			codeOf := map[string]string{}
+			for _, sol := range sols {
+				for _, id := range sol.IDs {
+					codeOf[id] = sol.Code
+				}
+			}
+			uses := func(c *concepts.Concept) []string {
+				var out []string
+				for _, id := range c.TrajectoryIDs {
+					if code, ok := codeOf[id]; ok && !slices.Contains(out, code) {
+						out = append(out, code)
+					}
+				}
+				return out
+			}
+			o.Documenter, o.Source = &autodoc.LLM{Client: client, Prompt: p, MaxRetries: s.llm.MaxRetries, Uses: uses}, autodoc.SourceLLM
 		}
 		ds, err := autodoc.Apply(ctx, rows, o)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"text/template"
 
 	"github.com/atlas-ai/atlas-learn/internal/llm"
+	"github.com/atlas-ai/atlas-learn/internal/textcut"
 	"github.com/atlas-ai/atlas-learn/jobs/concepts"
 )
 
@@ -25,7 +26,17 @@ type LLM struct {
 	Client     Chatter
 	Prompt     *template.Template
 	MaxRetries int
+	// Uses gives up to MaxUses real programs that use a concept (the
+	// solutions of the trajectories it was found in), shown to the model
+	// beside the body; nil shows none.
+	Uses func(c *concepts.Concept) []string
 }
+
+// MaxUses bounds the uses shown per concept.
+const MaxUses = 10
+
+// maxUseLen bounds each use shown, in bytes.
+const maxUseLen = 1500
 
 // ParsePrompt parses an autodoc prompt; it must define "system" and
 // "user".
@@ -47,7 +58,16 @@ func (l *LLM) Document(ctx context.Context, c *concepts.Concept, check func(Doc)
 	d := struct {
 		Body, Python string
 		Arity        int
-	}{c.Body, c.Python, pyArity(c)}
+		Uses         []string
+	}{Body: c.Body, Python: c.Python, Arity: pyArity(c)}
+	if l.Uses != nil {
+		for _, u := range l.Uses(c) {
+			if len(d.Uses) == MaxUses {
+				break
+			}
+			d.Uses = append(d.Uses, textcut.Cut(u, maxUseLen))
+		}
+	}
 	var sys, user strings.Builder
 	if err := l.Prompt.ExecuteTemplate(&sys, "system", d); err != nil {
 		return Doc{}, fmt.Errorf("prompt: %w", err)

@@ -2,6 +2,7 @@ package autodoc_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +62,40 @@ func TestLLMDocumenter(t *testing.T) {
 				t.Errorf("prompt %q", srv.Requests()[0].LastUser())
 			}
 		})
+	}
+}
+
+// The model sees up to MaxUses real programs that use the concept.
+func TestLLMDocumenterUses(t *testing.T) {
+	srv := llmtest.New(t)
+	srv.Default(llmtest.Text(`{"name": "sort_items", "description": "Sorts the items.", "signature": "(xs: list) -> list"}`))
+	cfg := llm.Defaults()
+	cfg.Mode, cfg.BaseURL, cfg.Model, cfg.APIKeyEnv = llm.ModeLive, srv.URL, "doc-1", ""
+	client, err := llm.New(cfg, llm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	p, err := autodoc.ParsePrompt("autodoc.tmpl", configs.AutoDocPrompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var programs []string
+	for i := range 12 {
+		programs = append(programs, fmt.Sprintf("def solve(x):\n    return sorted(x)[:%d]\n", i))
+	}
+	rows := []concepts.Concept{{Name: "fn_0", Body: "(call sorted (args #0))", Arity: 1, Python: "def fn_0(p0):\n    return sorted(p0)\n", TrajectoryIDs: []string{"t1"}}}
+	doc := &autodoc.LLM{Client: client, Prompt: p, Uses: func(c *concepts.Concept) []string {
+		if len(c.TrajectoryIDs) != 1 {
+			t.Errorf("uses asked for %+v", c)
+		}
+		return programs
+	}}
+	if _, err := autodoc.Apply(context.Background(), rows, autodoc.Options{Source: autodoc.SourceLLM, Documenter: doc}); err != nil {
+		t.Fatal(err)
+	}
+	prompt := srv.Requests()[0].LastUser()
+	if !strings.Contains(prompt, "use 9 ---\ndef solve(x):\n    return sorted(x)[:9]") || strings.Contains(prompt, "use 10 ---") || !strings.Contains(prompt, "(10):") {
+		t.Fatalf("prompt %q", prompt)
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"text/template"
-	"unicode/utf8"
 
 	"github.com/atlas-ai/atlas-learn/internal/llm"
+	"github.com/atlas-ai/atlas-learn/internal/textcut"
 )
 
 // Chatter is the part of the LLM client the extractor needs.
@@ -216,13 +216,4 @@ func failureReason(err error) string {
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func truncate(s string, n int) string { return textcut.Cut(s, n) }
