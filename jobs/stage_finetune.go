@@ -535,6 +535,16 @@ func (s *finetuneStage) submit(ctx context.Context, env *Env, b finetune.Backend
 	rec.Result = &res
 	rt.Add("submitted", 1)
 	record()
+	// A request this run made names this run's files: if the run fails,
+	// they go, and so must the request (a back-end that can withdraw it).
+	if w, ok := b.(finetune.Withdrawer); ok && !res.Existing {
+		id := res.RequestID
+		env.OnAbort(func(ctx context.Context) {
+			if err := w.Withdraw(ctx, id); err != nil {
+				env.Log.Warn("withdrawing the fine-tune request of a failed run", "request_id", id, "error", err)
+			}
+		})
+	}
 	env.Log.Info("fine-tune handed off", "request_id", res.RequestID, "backend", res.Backend, "job_id", res.JobID, "status", res.Status, "existing", res.Existing)
 	return &res
 }

@@ -21,6 +21,12 @@ type Backend interface {
 	Status(ctx context.Context, jobID string) (Result, error)
 }
 
+// Withdrawer is a Backend that can take back a request it was given
+// (before any cluster acted on it): the run that made it failed.
+type Withdrawer interface {
+	Withdraw(ctx context.Context, requestID string) error
+}
+
 // The statuses of a Result. Back-ends map theirs onto these
 // (OpenAI's validating_files is queued, cancelled is failed).
 const (

@@ -86,6 +86,18 @@ func (q *Queue) Submit(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
+// Withdraw deletes the request id (a request whose run failed, so that
+// the cluster never picks it up); a request already gone is no error.
+func (q *Queue) Withdraw(ctx context.Context, id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	if err := q.b.Delete(ctx, q.RequestKey(id)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("queue request %s: %w", id, err)
+	}
+	return nil
+}
+
 // Status reads the request's status file (queued while there is none).
 // The request itself must exist.
 func (q *Queue) Status(ctx context.Context, jobID string) (Result, error) {

@@ -92,3 +92,31 @@ func TestQueueRoundTrip(t *testing.T) {
 		t.Fatal("a request id with a slash was accepted")
 	}
 }
+
+// A withdrawn request is gone (the run that made it failed); withdrawing
+// again is no error, and a later submission writes it afresh.
+func TestQueueWithdraw(t *testing.T) {
+	ctx := context.Background()
+	b := membucket.New("")
+	q := NewQueue(b, "finetune-queue/")
+	var _ Withdrawer = q
+	req := testRequest("r1")
+	if _, err := q.Submit(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := q.Withdraw(ctx, req.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, _ := storage.Exists(ctx, b, "finetune-queue/"+req.ID+".json"); ok {
+		t.Fatal("the request is still there")
+	}
+	res, err := q.Submit(ctx, req)
+	if err != nil || res.Existing {
+		t.Fatalf("resubmit: %+v %v", res, err)
+	}
+	if err := q.Withdraw(ctx, "../x"); err == nil {
+		t.Fatal("a bad id withdrawn")
+	}
+}
