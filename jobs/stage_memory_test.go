@@ -145,6 +145,16 @@ func TestMemoryTwoNights(t *testing.T) {
 	if uses != int64(successes) || len(plans) == 0 || len(plans) >= successes {
 		t.Fatalf("%d plans with %d uses; %d successful trajectories with key steps", len(plans), uses, successes)
 	}
+	// Night 1's concepts keep their names (and bodies) on night 2.
+	lib2 := map[string]string{}
+	for _, c := range readMemory[concepts.Concept](t, out, p2.Dir, jobs.MemoryConcepts, jobs.ConceptsSchema) {
+		lib2[c.Name] = c.Body
+	}
+	for _, c := range readMemory[concepts.Concept](t, out, p1.Dir, jobs.MemoryConcepts, jobs.ConceptsSchema) {
+		if body, ok := lib2[c.Name]; !ok || body != c.Body {
+			t.Fatalf("concept %s of night 1 (%s) is %q on night 2", c.Name, c.Body, body)
+		}
+	}
 	lineage := readMemory[memory.Lineage](t, out, p2.Dir, jobs.MemoryLineage, jobs.MemoryLineageSchema)
 	if len(lineage) == 0 {
 		t.Fatal("no concept lineage")
