@@ -43,12 +43,50 @@ var parquetFeatures = [][2]string{
 	{"completion_tokens", "int32"}, {"total_tokens", "int32"}, {"truncated", "bool"}, {"split", "string"},
 }
 
+// columnDocs says what a Parquet column holds.
+func columnDocs(col, encoding string) string {
+	switch col {
+	case "id":
+		return "the example's id (a hash of trajectory, subkind and step)"
+	case "trajectory_id", "task_id":
+		return "the trajectory or task the example comes from"
+	case "step":
+		return "the key step whose action is the completion; -1 for sampling and error examples"
+	case "kind":
+		return "sampling or refinement"
+	case "subkind":
+		return "solution, key_step or error"
+	case "weight":
+		return "the example's loss weight"
+	case "system", "prompt", "completion":
+		return "the example's text"
+	case "quality":
+		return "the parent trajectory's quality in [0, 1]"
+	case "quality_source":
+		return "tests (the fraction passed in its last test report), reward (its outcome reward), or success (a heuristic: 1 or 0)"
+	case "reward":
+		return "the trajectory's outcome reward"
+	case "quality_bin":
+		return "the refinement example's quality bin; -1 for sampling"
+	case "system_tokens", "prompt_tokens", "completion_tokens", "total_tokens":
+		return "tokens (" + encoding + "); total = system + prompt + completion"
+	case "truncated":
+		return "the prompt's history was cut from the front to fit the token limit"
+	case "split":
+		return "train or validation (by task)"
+	}
+	return ""
+}
+
 // q quotes a YAML scalar (a JSON string is a YAML double-quoted one).
 func q(s string) string { return strconv.Quote(s) }
 
-// cardConfigs lists the card's configs in order: the Parquet first.
+// cardConfigs lists the card's configs in order: the JSONL formats. The
+// Parquet dataset is not one: Hugging Face datasets reads all of a
+// dataset's configs with one builder (JSON here), so the card describes
+// it in its text.
 func cardConfigs() []string {
-	out := []string{FormatParquet}
+	var out []string
 	for _, f := range JSONLFormats() {
 		out = append(out, f.Name)
 	}
@@ -100,10 +138,6 @@ func WriteCard(w io.Writer, info CardInfo) error {
 	for _, c := range cardConfigs() {
 		fmt.Fprintf(&b, "- config_name: %s\n  features:\n", c)
 		switch c {
-		case FormatParquet:
-			for _, f := range parquetFeatures {
-				fmt.Fprintf(&b, "  - name: %s\n    dtype: %s\n", f[0], f[1])
-			}
 		case FormatOpenAI, FormatTRLConversational:
 			b.WriteString("  - name: messages\n    list:\n    - name: role\n      dtype: string\n    - name: content\n      dtype: string\n")
 		default:
@@ -117,9 +151,6 @@ func WriteCard(w io.Writer, info CardInfo) error {
 					splits = append(splits, f.Split)
 				}
 				rows[f.Split] += f.Rows
-				if c == FormatParquet {
-					rows[f.Split] = s.Examples
-				}
 			}
 		}
 		if len(splits) > 0 {
@@ -136,7 +167,6 @@ func WriteCard(w io.Writer, info CardInfo) error {
 	fmt.Fprintf(&b, "- **refinement** / `key_step` (weight %g): the task and the steps before a key step (credit assignment) → that step's code or action;\n", info.Weights.Refinement)
 	fmt.Fprintf(&b, "- **refinement** / `error` (weight %g): the task and a failed trajectory's whole history → `[ERROR] <error information>`.\n\n", info.Weights.Error)
 	b.WriteString("## Configs\n\n")
-	b.WriteString("- `parquet`: every example, both splits, with all columns below (the `split` column tells them apart; the one split listed holds both).\n")
 	b.WriteString("- `openai`: OpenAI chat fine-tuning JSONL, `{\"messages\": [system, user, assistant]}` only (OpenAI rejects other keys and takes only 0/1 message weights, so the weights are not in it).\n")
 	b.WriteString("- `trl_prompt_completion`: TRL `SFTTrainer` prompt-completion JSONL, `{\"prompt\", \"completion\"}` (the system prompt starts the prompt).\n")
 	b.WriteString("- `trl_conversational`: TRL conversational JSONL, `{\"messages\": [...]}`.\n")
@@ -144,23 +174,17 @@ func WriteCard(w io.Writer, info CardInfo) error {
 		info.ReplicateK, info.Weights.Sampling, info.Weights.Refinement, info.Weights.Error,
 		Copies(info.Weights.Sampling, info.ReplicateK), Copies(info.Weights.Refinement, info.ReplicateK), Copies(info.Weights.Error, info.ReplicateK))
 	b.WriteString("Splits are by task: a task's examples are all in `train` or all in `validation`.\n\n")
-	b.WriteString("## Columns (parquet)\n\n")
-	b.WriteString("| column | meaning |\n|---|---|\n")
-	for _, r := range [][2]string{
-		{"id", "the example's id (hash of trajectory, subkind, step)"},
-		{"trajectory_id, task_id", "the trajectory and task it comes from"},
-		{"step", "the key step whose action is the completion; -1 for sampling and error examples"},
-		{"kind, subkind", "sampling/solution, refinement/key_step, refinement/error"},
-		{"weight", "the example's loss weight"},
-		{"system, prompt, completion", "the texts"},
-		{"quality, quality_source", "the parent trajectory's quality in [0, 1]: the fraction of tests passed in its last test report (tests), else its reward (reward), else 1/0 for success/failure (success, a heuristic)"},
-		{"reward", "the trajectory's outcome reward"},
-		{"quality_bin", "the refinement example's quality bin (-1 for sampling)"},
-		{"*_tokens", "token counts (" + s.Encoding + "); total = system + prompt + completion"},
-		{"truncated", "the prompt's history was cut from the front to fit the token limit"},
-		{"split", "train or validation"},
-	} {
-		fmt.Fprintf(&b, "| %s | %s |\n", r[0], r[1])
+	b.WriteString("## The Parquet dataset\n\n")
+	b.WriteString("Every example, both splits, with its weight, is also in Parquet (not a config above: Hugging Face `datasets` reads one dataset's configs with one builder):\n\n")
+	for _, f := range info.Files {
+		if f.Format == FormatParquet {
+			fmt.Fprintf(&b, "- `%s`\n", f.Path)
+		}
+	}
+	fmt.Fprintf(&b, "\n%d rows; load it with `datasets.load_dataset(\"parquet\", data_files=...)`, pandas, DuckDB or pyarrow.\n\n", s.Examples)
+	b.WriteString("| column | type | meaning |\n|---|---|---|\n")
+	for _, f := range parquetFeatures {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", f[0], f[1], columnDocs(f[0], s.Encoding))
 	}
 	b.WriteString("\n## Statistics\n\n")
 	fmt.Fprintf(&b, "%d examples from %d trajectories (%d train, %d validation), %d tokens.\n", s.Examples, s.Trajectories, s.TrainExamples, s.ValidationExamples, s.TokensTotal)

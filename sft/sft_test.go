@@ -634,7 +634,6 @@ func TestCard(t *testing.T) {
 		}
 	}
 	want := map[string][]string{
-		"parquet/full":                []string{"parquet/part-00000-x.parquet"},
 		"openai/train":                []string{"openai/train-x.jsonl"},
 		"openai/validation":           []string{"openai/validation-x.jsonl"},
 		"trl_prompt_completion/train": []string{"trl/prompt_completion/train-x.jsonl"},
@@ -642,7 +641,7 @@ func TestCard(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("data files %v, want %v", got, want)
 	}
-	if len(y.Info) != 5 || len(y.Info[0].Features) != len(parquetFeatures) || y.Info[0].Splits[0].N != 9 || y.Info[1].Splits[1].N != 2 {
+	if len(y.Info) != 4 || y.Info[0].Name != FormatOpenAI || len(y.Info[0].Features) != 1 || y.Info[0].Splits[0].N != 7 || y.Info[0].Splits[1].N != 2 {
 		t.Errorf("dataset_info %+v", y.Info)
 	}
 	// The Parquet features are the Example's columns, in order.
@@ -659,6 +658,14 @@ func TestCard(t *testing.T) {
 	}
 	if !slices.Equal(cols, feats) {
 		t.Errorf("card features %v, columns %v", feats, cols)
+	}
+	for _, c := range cols {
+		if !strings.Contains(body, "| "+c+" | ") || columnDocs(c, "x") == "" {
+			t.Errorf("the card does not describe column %s", c)
+		}
+	}
+	if !strings.Contains(body, "parquet/part-00000-x.parquet") {
+		t.Error("the card does not name the Parquet file")
 	}
 }
 
