@@ -28,18 +28,7 @@ type LLMJudge struct {
 
 // ParsePrompt parses a credit prompt template; it must define "system"
 // and "user".
-func ParsePrompt(name, text string) (*template.Template, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
-	if err != nil {
-		return nil, fmt.Errorf("prompt %s: %w", name, err)
-	}
-	for _, n := range []string{"system", "user"} {
-		if t.Lookup(n) == nil {
-			return nil, fmt.Errorf("prompt %s: no %q template", name, n)
-		}
-	}
-	return t, nil
-}
+func ParsePrompt(name, text string) (*template.Template, error) { return llm.ParsePrompt(name, text) }
 
 type promptStep struct {
 	Index                                    int
