@@ -66,6 +66,17 @@ type Manifest struct {
 	// Decisions are what stages decided, by name (the fine-tune trigger's
 	// decision and hand-off, for example), as each stage's JSON.
 	Decisions map[string]json.RawMessage `json:"decisions,omitempty"`
+
+	// Shard identifies the map step of a many-worker run (kind "shard"):
+	// which slice of the run's input files it processed.
+	Shard *ShardInfo `json:"shard,omitempty"`
+}
+
+// ShardInfo is one shard of a many-worker run: shard Index (from 0) of
+// Count.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // StageEntry is one stage of a run: its kind ("trajectory" for stages
@@ -144,6 +155,9 @@ type RunInfo struct {
 	ElapsedMS  int64     `json:"elapsed_ms"`
 	// Stages holds each stage's wall time, in the order they ran.
 	Stages []StageTiming `json:"stages,omitempty"`
+	// Shards is the number of map shards a reduce step merged (0: the run
+	// ran in one process).
+	Shards int `json:"shards,omitempty"`
 }
 
 // Dataset returns the named dataset entry, or nil.
@@ -287,6 +301,27 @@ func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
 		out[i] = SourceFile{Key: c.key(f.Path), Rel: f.Path, Size: f.Bytes, Format: d.format, Partition: f.Partition, ContentID: "sha256:" + f.SHA256}
 	}
 	return out, d.info.Schema, nil
+}
+
+// Adopt makes files already stored under the committer's root (written
+// and committed by another output, such as a shard of a many-worker run)
+// part of dataset, declared with info and format as by Declare. Adopted
+// files are named by the manifest like the committer's own, but Abort
+// never deletes them: they belong to the output that wrote them.
+func (c *Committer) Adopt(info DatasetInfo, format string, files []FileEntry) error {
+	for _, f := range files {
+		if !safeRel(f.Path) || !safePartition(f.Partition) {
+			return fmt.Errorf("adopt %q (partition %q): not a path below the output", f.Path, f.Partition)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.datasets[info.Name]; ok && (d.format != format || d.info.Schema != info.Schema) {
+		return fmt.Errorf("adopt dataset %q: declared as %s %s, adopted files are %s %s", info.Name, d.format, d.info.Schema, format, info.Schema)
+	}
+	c.datasets[info.Name] = declared{info: info, format: format}
+	c.files[info.Name] = append(c.files[info.Name], files...)
+	return nil
 }
 
 // Declared lists the datasets declared so far, sorted by name.

@@ -51,7 +51,7 @@ func (o *datasetOutput) close() { o.b.Close() }
 // what was written; after, a failed clean-up is only logged.
 func commit(ctx context.Context, c *columnar.Committer, m *columnar.Manifest, id, command string, started time.Time, log *slog.Logger, stages []columnar.StageTiming) error {
 	finished := time.Now().UTC()
-	m.Run = columnar.RunInfo{ID: id, Command: command, Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds(), Stages: stages}
+	m.Run = columnar.RunInfo{ID: id, Command: command, Version: Version, StartedAt: started, FinishedAt: finished, ElapsedMS: finished.Sub(started).Milliseconds(), Stages: stages, Shards: m.Run.Shards}
 	if err := c.Commit(ctx, m); err != nil {
 		var unknown *columnar.UnknownCommitError
 		if !errors.As(err, &unknown) {

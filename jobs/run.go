@@ -28,6 +28,12 @@ type Result struct {
 	NothingNew bool
 	// SkippedFiles counts the input files an incremental run skipped.
 	SkippedFiles int
+	// Shard is set for the map step of a many-worker run: RunDir is then
+	// the shard's directory and Manifest its shard manifest.
+	Shard *Shard
+	// AlreadyCommitted is set when the shard was committed before (by an
+	// earlier attempt of the same run) and nothing was run.
+	AlreadyCommitted bool
 }
 
 // Run runs the configured stages over every trajectory of cfg.Input and
@@ -51,198 +57,295 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, open Opener) (*R
 }
 
 // RunOptions are a run's settings that are not configuration: how it
-// opens its output and how it shows progress.
+// opens its output, how it shows progress, and which step of a
+// many-worker run it is.
 type RunOptions struct {
 	// Open opens the output (nil: Location.Open).
 	Open Opener
 	// Progress, when set, is a terminal to draw a progress bar on.
 	Progress io.Writer
+	// Shard, when its Count is set, makes this process the map step's
+	// shard Index of Count: it runs the trajectory stages over its slice
+	// of the input files and commits them under
+	// runs/<run-id>/shards/<index>-of-<count>/ (see RunShard).
+	Shard Shard
+	// Reduce, when set, makes this process the reduce step over that many
+	// committed shards: it adopts their datasets into the run and runs the
+	// batch stages over the whole batch (see Reduce).
+	Reduce int
+	// Wait is how long the reduce step waits for shards still being
+	// written (0: it fails at once when one is missing).
+	Wait time.Duration
+}
+
+// runPlan is what every step of a run derives from the configuration and
+// the input listing: the same in every process of a many-worker run.
+type runPlan struct {
+	cfg           *Config
+	log           *slog.Logger
+	inLoc, outLoc storage.Location
+	src           *columnar.Source
+	skipped       int
+	traj          []TrajectoryStage
+	batch         []BatchStage
+	fp, runID     string
+	runDir        string
+	started       time.Time
 }
 
 // RunWithOptions is Run with options.
 func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOptions) (*Result, error) {
-	open := ro.Open
 	if err := cfg.Validate(); err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	started := time.Now().UTC()
-	inLoc, _ := storage.ParseLocation(cfg.Input, cfg.S3)
-	outLoc, _ := storage.ParseLocation(cfg.Output, cfg.S3)
-	trajStages, batchStages, err := buildStages(&cfg)
+	if err := ro.validate(); err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	p := &runPlan{cfg: &cfg, log: log, started: time.Now().UTC()}
+	p.inLoc, _ = storage.ParseLocation(cfg.Input, cfg.S3)
+	p.outLoc, _ = storage.ParseLocation(cfg.Output, cfg.S3)
+	var err error
+	p.traj, p.batch, err = buildStages(&cfg)
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
-	in, root, err := inLoc.OpenReader(ctx)
+	in, root, err := p.inLoc.OpenReader(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	defer in.Close()
-	src, err := columnar.OpenSource(ctx, in, root)
-	if err != nil {
+	if p.src, err = columnar.OpenSource(ctx, in, root); err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	// Content identities (manifest checksums, ETags, or hashes of local
 	// files) make the fingerprint change whenever any input byte does.
-	if err := src.Identify(ctx); err != nil {
+	if err := p.src.Identify(ctx); err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	// An incremental run reads only the files the memory has not seen.
-	var skippedFiles int
 	if cfg.Incremental && slices.Contains(cfg.Stages, "memory") {
 		seen, version, err := processedInputs(ctx, &cfg)
 		if err != nil {
 			return nil, err
 		}
-		all := len(src.Files)
-		src.Files = slices.DeleteFunc(src.Files, func(f columnar.SourceFile) bool { return seen[inputKey(f)] })
-		skippedFiles = all - len(src.Files)
-		if len(src.Files) == 0 {
-			log.Info("nothing new: the memory has processed every input file", "files", all, "memory_version", version, "input", inLoc.String())
-			return &Result{NothingNew: true, SkippedFiles: skippedFiles}, nil
+		all := len(p.src.Files)
+		p.src.Files = slices.DeleteFunc(p.src.Files, func(f columnar.SourceFile) bool { return seen[inputKey(f)] })
+		p.skipped = all - len(p.src.Files)
+		if len(p.src.Files) == 0 {
+			log.Info("nothing new: the memory has processed every input file", "files", all, "memory_version", version, "input", p.inLoc.String())
+			return &Result{NothingNew: true, SkippedFiles: p.skipped}, nil
 		}
-		if skippedFiles > 0 {
-			log.Info("incremental: skipping input files the memory has processed", "skipped", skippedFiles, "new", len(src.Files), "memory_version", version)
+		if p.skipped > 0 {
+			log.Info("incremental: skipping input files the memory has processed", "skipped", p.skipped, "new", len(p.src.Files), "memory_version", version)
 		}
 	}
+	open := ro.Open
 	if open == nil {
 		open = func(ctx context.Context, l storage.Location) (storage.Bucket, error) { return l.Open(ctx) }
 	}
-	out, err := open(ctx, outLoc)
+	out, err := open(ctx, p.outLoc)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
 	defer out.Close()
 
-	fp, err := runFingerprint(ctx, &cfg, src, trajStages, batchStages)
-	if err != nil {
+	// The fingerprint, and so the run id, covers the whole listing: every
+	// shard of a many-worker run derives the same one.
+	if p.fp, err = runFingerprint(ctx, &cfg, p.src, p.traj, p.batch); err != nil {
 		return nil, err
 	}
-	runID := cfg.RunID
-	if runID == "" {
-		runID = "run-" + fp
+	p.runID = cfg.RunID
+	if p.runID == "" {
+		p.runID = "run-" + p.fp
 	}
-	runDir := storage.Join("runs", runID)
-	log.Info("run starting", "run_id", runID, "input", inLoc.String(), "files", len(src.Files), "output", outLoc.String(), "workers", cfg.Workers, "stages", cfg.Stages)
+	p.runDir = storage.Join("runs", p.runID)
+	switch {
+	case ro.Shard.Count > 0:
+		return p.runShard(ctx, out, ro)
+	case ro.Reduce > 0:
+		log.Info("reduce starting", "run_id", p.runID, "shards", ro.Reduce, "input", p.inLoc.String(), "files", len(p.src.Files), "output", p.outLoc.String(), "stages", cfg.Stages)
+	default:
+		log.Info("run starting", "run_id", p.runID, "input", p.inLoc.String(), "files", len(p.src.Files), "output", p.outLoc.String(), "workers", cfg.Workers, "stages", cfg.Stages)
+	}
+	return p.run(ctx, out, ro)
+}
 
-	c, err := columnar.NewCommitter(ctx, out, runDir, columnar.RunManifest)
-	if err != nil {
-		return nil, err
-	}
-	m := &columnar.Manifest{Kind: "run", Fingerprint: fp, Counters: map[string]int64{}}
-	var timings []columnar.StageTiming
-	warnings := &Warnings{}
-	hooks := &runHooks{}
-	var aborts []func(context.Context)
-	var opened []TrajectoryProcessor
-	fail := func(err error) (*Result, error) {
-		for _, p := range opened {
-			if r, ok := p.(Releaser); ok {
-				r.Release()
-			}
-		}
-		var unknown *columnar.UnknownCommitError
-		if errors.As(err, &unknown) {
-			return nil, fmt.Errorf("run %s: %w", runID, err)
-		}
-		if aerr := c.Abort(ctx); aerr != nil {
-			log.Warn("cleaning up after a failed run", "error", aerr)
-		}
-		for _, fn := range aborts {
-			fn(ctx)
-		}
-		return nil, fmt.Errorf("run %s: %w (nothing committed)", runID, err)
-	}
-	newEnv := func(name string) (*Env, *[]string) {
-		ds := &[]string{}
-		return &Env{RunID: runID, Fingerprint: fp, RunDir: runDir, Workers: cfg.Workers, Log: log.With("stage", name), S3: cfg.S3,
-			stage: name, c: c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: warnings, hooks: hooks, aborts: &aborts, inputs: src.Files}, ds
-	}
+// attempt is one process's output: its committer and what its stages
+// leave for the commit.
+type attempt struct {
+	p        *runPlan
+	c        *columnar.Committer
+	dir      string
+	inputs   []columnar.SourceFile
+	warnings *Warnings
+	hooks    *runHooks
+	aborts   []func(context.Context)
+	opened   []TrajectoryProcessor
+}
 
-	// The trajectory stages share one stream of the input.
-	streamStart := time.Now()
-	envs := make([]*Env, len(trajStages))
-	dsets := make([]*[]string, len(trajStages))
-	procs := make([]TrajectoryProcessor, len(trajStages))
-	for i, st := range trajStages {
-		envs[i], dsets[i] = newEnv(st.Name())
-		p, err := st.Open(ctx, envs[i])
+func (p *runPlan) newAttempt(c *columnar.Committer, dir string, inputs []columnar.SourceFile) *attempt {
+	return &attempt{p: p, c: c, dir: dir, inputs: inputs, warnings: &Warnings{}, hooks: &runHooks{}}
+}
+
+// env is a stage's Env in this attempt, and the list of datasets it
+// declares.
+func (a *attempt) env(name string) (*Env, *[]string) {
+	ds := &[]string{}
+	cfg := a.p.cfg
+	return &Env{RunID: a.p.runID, Fingerprint: a.p.fp, RunDir: a.dir, Workers: cfg.Workers, Log: a.p.log.With("stage", name), S3: cfg.S3,
+		stage: name, c: a.c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: a.warnings, hooks: a.hooks, aborts: &a.aborts, inputs: a.inputs}, ds
+}
+
+// fail undoes the attempt: it releases the processors, discards what was
+// written and runs the stages' abort functions.
+func (a *attempt) fail(ctx context.Context, what string, err error) (*Result, error) {
+	for _, p := range a.opened {
+		if r, ok := p.(Releaser); ok {
+			r.Release()
+		}
+	}
+	var unknown *columnar.UnknownCommitError
+	if errors.As(err, &unknown) {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if aerr := a.c.Abort(ctx); aerr != nil {
+		a.p.log.Warn("cleaning up after a failed run", "error", aerr)
+	}
+	for _, fn := range a.aborts {
+		fn(ctx)
+	}
+	return nil, fmt.Errorf("%s: %w (nothing committed)", what, err)
+}
+
+// streamed is what the trajectory stages of one process produced.
+type streamed struct {
+	stages   []columnar.StageEntry
+	timings  []columnar.StageTiming
+	inputs   []columnar.InputEntry
+	counters map[string]int64
+}
+
+// stream runs the trajectory stages over the attempt's input files.
+func (a *attempt) stream(ctx context.Context, progress io.Writer) (*streamed, error) {
+	p := a.p
+	start := time.Now()
+	envs := make([]*Env, len(p.traj))
+	dsets := make([]*[]string, len(p.traj))
+	procs := make([]TrajectoryProcessor, len(p.traj))
+	for i, st := range p.traj {
+		envs[i], dsets[i] = a.env(st.Name())
+		proc, err := st.Open(ctx, envs[i])
 		if err != nil {
-			return fail(fmt.Errorf("stage %s: %w", st.Name(), err))
+			return nil, fmt.Errorf("stage %s: %w", st.Name(), err)
 		}
-		procs[i] = p
-		opened = append(opened, p)
+		procs[i] = proc
+		a.opened = append(a.opened, proc)
 	}
 	// Local files need no large reads; remote ones read 1 MiB per request.
 	read := columnar.ReadOptions{ReadBufferSize: 1 << 20}
-	if inLoc.Driver == storage.DriverFile {
+	if p.inLoc.Driver == storage.DriverFile {
 		read.ReadBufferSize = 128 << 10
 	}
-	so := streamOptions{workers: cfg.Workers, read: read, onError: cfg.OnError, log: log}
+	so := streamOptions{workers: p.cfg.Workers, read: read, onError: p.cfg.OnError, log: p.log}
 	var bar *Progress
-	if ro.Progress != nil {
-		bar = NewProgress(ro.Progress, len(src.Files))
+	if progress != nil {
+		bar = NewProgress(progress, len(a.inputs))
 		so.progress = bar.update
 	}
-	stats, err := stream(ctx, src, procs, so)
+	src := *p.src
+	src.Files = a.inputs
+	stats, err := stream(ctx, &src, procs, so)
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	for i, p := range procs {
-		if err := p.Close(ctx); err != nil {
-			return fail(fmt.Errorf("stage %s: %w", trajStages[i].Name(), err))
+	for i, proc := range procs {
+		if err := proc.Close(ctx); err != nil {
+			return nil, fmt.Errorf("stage %s: %w", p.traj[i].Name(), err)
 		}
 	}
-	streamMS := time.Since(streamStart).Milliseconds()
-	for i, st := range trajStages {
-		m.Stages = append(m.Stages, columnar.StageEntry{Name: st.Name(), Kind: KindTrajectory, Datasets: *dsets[i], Counters: envs[i].counters.Snapshot()})
+	ms := time.Since(start).Milliseconds()
+	out := &streamed{counters: map[string]int64{}}
+	for i, st := range p.traj {
+		out.stages = append(out.stages, columnar.StageEntry{Name: st.Name(), Kind: KindTrajectory, Datasets: *dsets[i], Counters: envs[i].counters.Snapshot()})
 		// The trajectory stages run together: each is charged the stream.
-		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: streamMS, Counters: envs[i].runtime.Snapshot()})
+		out.timings = append(out.timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: ms, Counters: envs[i].runtime.Snapshot()})
 	}
-	for i, f := range src.Files {
-		m.Inputs = append(m.Inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size, Rows: stats[i].Rows + stats[i].Skipped})
-		m.Counters["rows_read"] += stats[i].Rows
-		m.Counters["rows_skipped"] += stats[i].Skipped
-		m.Counters["successes"] += stats[i].successes
+	for i, f := range a.inputs {
+		out.inputs = append(out.inputs, columnar.InputEntry{Path: f.Rel, Bytes: f.Size, Rows: stats[i].Rows + stats[i].Skipped})
+		out.counters["rows_read"] += stats[i].Rows
+		out.counters["rows_skipped"] += stats[i].Skipped
+		out.counters["successes"] += stats[i].successes
 	}
-	m.Counters["files_read"] = int64(len(src.Files))
-	m.Counters["files_skipped_processed"] = int64(skippedFiles)
+	return out, nil
+}
 
-	for _, st := range batchStages {
-		start := time.Now()
-		env, ds := newEnv(st.Name())
-		if err := st.Run(ctx, env); err != nil {
-			return fail(fmt.Errorf("stage %s: %w", st.Name(), err))
+// run is a whole run in one process, or the reduce step of a
+// many-worker one: the trajectory stages' results come from the stream
+// or from the committed shards, then the batch stages run over them, and
+// the run commits.
+func (p *runPlan) run(ctx context.Context, out storage.Bucket, ro RunOptions) (*Result, error) {
+	what := "run " + p.runID
+	var shards []*columnar.Manifest
+	if ro.Reduce > 0 {
+		what = "reduce " + p.runID
+		var err error
+		if shards, err = p.waitShards(ctx, out, ro.Reduce, ro.Wait); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		m.Stages = append(m.Stages, columnar.StageEntry{Name: st.Name(), Kind: KindBatch, Datasets: *ds, Counters: env.counters.Snapshot()})
-		timings = append(timings, columnar.StageTiming{Name: st.Name(), ElapsedMS: time.Since(start).Milliseconds(), Counters: env.runtime.Snapshot()})
-		log.Info("stage done", "stage", st.Name(), "elapsed", time.Since(start).Round(time.Millisecond))
+	}
+	c, err := columnar.NewCommitter(ctx, out, p.runDir, columnar.RunManifest)
+	if err != nil {
+		return nil, err
+	}
+	a := p.newAttempt(c, p.runDir, p.src.Files)
+	var st *streamed
+	if ro.Reduce > 0 {
+		st, err = a.adopt(shards)
+	} else {
+		st, err = a.stream(ctx, ro.Progress)
+	}
+	if err != nil {
+		return a.fail(ctx, what, err)
+	}
+	m := &columnar.Manifest{Kind: "run", Fingerprint: p.fp, Counters: st.counters, Stages: st.stages, Inputs: st.inputs}
+	timings := st.timings
+	m.Counters["files_read"] = int64(len(p.src.Files))
+	m.Counters["files_skipped_processed"] = int64(p.skipped)
+
+	for _, bs := range p.batch {
+		start := time.Now()
+		env, ds := a.env(bs.Name())
+		if err := bs.Run(ctx, env); err != nil {
+			return a.fail(ctx, what, fmt.Errorf("stage %s: %w", bs.Name(), err))
+		}
+		m.Stages = append(m.Stages, columnar.StageEntry{Name: bs.Name(), Kind: KindBatch, Datasets: *ds, Counters: env.counters.Snapshot()})
+		timings = append(timings, columnar.StageTiming{Name: bs.Name(), ElapsedMS: time.Since(start).Milliseconds(), Counters: env.runtime.Snapshot()})
+		p.log.Info("stage done", "stage", bs.Name(), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 
-	m.Config, _ = json.Marshal(cfg.Redacted())
-	m.Warnings = warnings.List()
-	m.Decisions = hooks.decisions
-	if err := commit(ctx, c, m, runID, "run", started, log, timings); err != nil {
-		return fail(err)
+	m.Config, _ = json.Marshal(p.cfg.Redacted())
+	m.Warnings = a.warnings.List()
+	m.Decisions = a.hooks.decisions
+	m.Run.Shards = ro.Reduce
+	if err := commit(ctx, c, m, p.runID, "run", p.started, p.log, timings); err != nil {
+		return a.fail(ctx, what, err)
 	}
+	res := &Result{RunDir: p.runDir, Manifest: m, SkippedFiles: p.skipped}
+	p.log.Info("run committed", "run_id", p.runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", p.outLoc.Join(p.runDir, columnar.RunManifest).String())
+	// The report before the state: a run killed after its commit is
+	// re-run whole, report included, until the memory has advanced.
+	reportErr := WriteReport(ctx, out, p.runDir, p.outLoc.Join(p.runDir).String(), p.cfg.S3, m)
 	// Committed: what must advance only with a committed run does now.
 	// Failures do not undo the commit; they are reported with it.
-	var after []error
-	for _, fn := range hooks.afterCommit {
-		if err := fn(ctx); err != nil {
-			after = append(after, err)
-		}
+	if err := a.hooks.run(ctx); err != nil {
+		p.log.Error("run committed, but updating after the commit failed", "run_id", p.runID, "error", err)
+		return res, fmt.Errorf("run %s committed, but after the commit: %w", p.runID, errors.Join(err, reportErr))
 	}
-	res := &Result{RunDir: runDir, Manifest: m, SkippedFiles: skippedFiles}
-	if err := errors.Join(after...); err != nil {
-		log.Error("run committed, but updating after the commit failed", "run_id", runID, "error", err)
-		return res, fmt.Errorf("run %s committed, but after the commit: %w", runID, err)
-	}
-	log.Info("run committed", "run_id", runID, "rows", m.Counters["rows_read"], "skipped", m.Counters["rows_skipped"], "manifest", outLoc.Join(runDir, columnar.RunManifest).String())
-	if err := WriteReport(ctx, out, runDir, outLoc.Join(runDir).String(), cfg.S3, m); err != nil {
-		return res, fmt.Errorf("run %s: committed, but: %w", runID, err)
+	if reportErr != nil {
+		return res, fmt.Errorf("run %s: committed, but: %w", p.runID, reportErr)
 	}
 	return res, nil
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -179,6 +180,24 @@ type runHooks struct {
 	mu          sync.Mutex
 	decisions   map[string]json.RawMessage
 	afterCommit []func(context.Context) error
+	// last run after afterCommit: what tells the next run that this one
+	// is done (the memory's CURRENT) must advance after everything else.
+	last []func(context.Context) error
+}
+
+// run calls the after-commit functions, the last ones last, and joins
+// their errors.
+func (h *runHooks) run(ctx context.Context) error {
+	h.mu.Lock()
+	fns := append(append([]func(context.Context) error(nil), h.afterCommit...), h.last...)
+	h.mu.Unlock()
+	var errs []error
+	for _, fn := range fns {
+		if err := fn(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Decide records a decision the stage made (v's JSON form) in the run
@@ -208,6 +227,17 @@ func (e *Env) AfterCommit(fn func(ctx context.Context) error) {
 	e.hooks.mu.Lock()
 	defer e.hooks.mu.Unlock()
 	e.hooks.afterCommit = append(e.hooks.afterCommit, fn)
+}
+
+// AfterCommitLast is AfterCommit for the one update that marks the run
+// as done for later runs (the memory's CURRENT pointer, which makes the
+// next incremental run skip this run's input): it runs after every
+// AfterCommit function, so that a crash before it leaves the run to be
+// re-run whole, never half-applied.
+func (e *Env) AfterCommitLast(fn func(ctx context.Context) error) {
+	e.hooks.mu.Lock()
+	defer e.hooks.mu.Unlock()
+	e.hooks.last = append(e.hooks.last, fn)
 }
 
 // EmittedDatasets lists the datasets the run's stages have declared so

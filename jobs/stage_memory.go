@@ -518,7 +518,7 @@ func (s *memoryStage) Run(ctx context.Context, env *Env) error {
 			env.Log.Warn("cleaning up a memory version that was not committed", "error", err)
 		}
 	})
-	env.AfterCommit(func(ctx context.Context) error {
+	env.AfterCommitLast(func(ctx context.Context) error {
 		if err := commit(ctx, c, m, env.RunID, "memory", started, env.Log, nil); err != nil {
 			return fmt.Errorf("memory %s: committing version %s (re-run to commit it): %w", s.loc.Join(dir), ptr.Version, err)
 		}

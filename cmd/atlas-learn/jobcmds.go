@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,18 +16,27 @@ import (
 )
 
 func newRunCmd(g *globals) *cobra.Command {
+	var shard string
+	var shards int
+	var reduce bool
+	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "run the nightly job: read trajectories, process them, commit datasets and a manifest",
 		Example: `  atlas-learn run                                   # embedded defaults: testdata/trajectories -> out/
-  atlas-learn run --input s3://trajectories/raw --output s3://atlas/out --set s3.endpoint=http://127.0.0.1:9000 --set s3.path_style=true`,
+  atlas-learn run --input s3://trajectories/raw --output s3://atlas/out --set s3.endpoint=http://127.0.0.1:9000 --set s3.path_style=true
+  atlas-learn run --shard 0/4 ...; ...; atlas-learn run --shard 3/4 ...   # map step: one process per shard
+  atlas-learn run --reduce --shards 4 ...                                  # reduce step: batch stages over all four`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := g.load(cmd, map[string]string{"input": "input", "output": "output", "run-id": "run_id", "on-error": "on_error", "workers": "workers", "stages": "stages"})
 			if err != nil {
 				return err
 			}
-			var ro jobs.RunOptions
+			ro, err := sharding(cmd, shard, shards, reduce, wait)
+			if err != nil {
+				return err
+			}
 			if isTerminal(cmd.ErrOrStderr()) {
 				ro.Progress = cmd.ErrOrStderr()
 			}
@@ -36,6 +47,15 @@ func newRunCmd(g *globals) *cobra.Command {
 			out := cmd.OutOrStdout()
 			if res.NothingNew {
 				fmt.Fprintf(out, "nothing new: the memory has processed all %d input files (incremental: true); nothing was run or written\n", res.SkippedFiles)
+				return nil
+			}
+			if res.Shard != nil {
+				state := "committed"
+				if res.AlreadyCommitted {
+					state = "already committed (nothing run)"
+				}
+				fmt.Fprintf(out, "shard %s %s: %s/%s/%s: %d input files, %d trajectories read, %d skipped\n", res.Shard, state,
+					strings.TrimSuffix(storage.Redact(cfg.Output), "/"), res.RunDir, columnar.RunManifest, res.Manifest.Counters["files_read"], res.Manifest.Counters["rows_read"], res.Manifest.Counters["rows_skipped"])
 				return nil
 			}
 			for _, w := range res.Manifest.Warnings {
@@ -56,7 +76,52 @@ func newRunCmd(g *globals) *cobra.Command {
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
 	f.Int("workers", 0, "parallel workers (config workers)")
 	f.String("stages", "", "comma-separated stages to run (config stages), e.g. trajectories,concepts")
+	f.StringVar(&shard, "shard", "", "map step of a many-worker run: run the trajectory stages over shard i/N of the input files (i from 0)")
+	f.IntVar(&shards, "shards", 0, "the number of shards: with --reduce, the shards to merge; alone, the map step's count, the index coming from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
+	f.BoolVar(&reduce, "reduce", false, "reduce step of a many-worker run: adopt the --shards committed shards and run the batch stages over the whole batch")
+	f.DurationVar(&wait, "wait", 0, "with --reduce: wait this long for shards still being written (e.g. 2h)")
 	return cmd
+}
+
+// sharding reads the many-worker flags: --shard i/N, or --shards N with
+// the index from JOB_COMPLETION_INDEX, or --reduce --shards N [--wait D].
+func sharding(cmd *cobra.Command, shard string, shards int, reduce bool, wait time.Duration) (jobs.RunOptions, error) {
+	var ro jobs.RunOptions
+	bad := func(format string, a ...any) (jobs.RunOptions, error) {
+		return ro, &jobs.ConfigError{Err: fmt.Errorf(format, a...)}
+	}
+	if cmd.Flags().Changed("wait") && !reduce {
+		return bad("--wait is for the reduce step (--reduce)")
+	}
+	switch {
+	case reduce && shard != "":
+		return bad("--reduce merges shards; --shard runs one: give one of them")
+	case reduce:
+		if shards < 1 {
+			return bad("--reduce needs --shards N, the number of shards the map step ran")
+		}
+		ro.Reduce, ro.Wait = shards, wait
+	case shard != "":
+		sh, err := jobs.ParseShard(shard)
+		if err != nil {
+			return bad("--shard: %w", err)
+		}
+		if shards != 0 && shards != sh.Count {
+			return bad("--shard %s and --shards %d disagree", shard, shards)
+		}
+		ro.Shard = sh
+	case shards != 0:
+		idx, ok := os.LookupEnv("JOB_COMPLETION_INDEX")
+		if !ok {
+			return bad("--shards %d without --shard or --reduce takes the shard index from JOB_COMPLETION_INDEX, which is not set", shards)
+		}
+		sh, err := jobs.ParseShard(idx + "/" + strconv.Itoa(shards))
+		if err != nil {
+			return bad("JOB_COMPLETION_INDEX=%q with --shards %d: %w", idx, shards, err)
+		}
+		ro.Shard = sh
+	}
+	return ro, nil
 }
 
 func newImportCmd(g *globals) *cobra.Command {

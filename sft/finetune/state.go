@@ -36,6 +36,41 @@ type State struct {
 	Runs []RunRecord `json:"runs"`
 	// Jobs is the history of the requests submitted, oldest first.
 	Jobs []Job `json:"jobs"`
+	// Before is what the last Apply changed, so that a re-run of that
+	// run is decided on the state as it was before it (see Rewound).
+	Before *Before `json:"before_last_run,omitempty"`
+}
+
+// Before holds the counters of a state before the run RunID was applied.
+type Before struct {
+	RunID             string     `json:"run_id"`
+	LastFinetune      *time.Time `json:"last_finetune,omitempty"`
+	TrajectoriesSince int64      `json:"trajectories_since_last"`
+	SuccessesSince    int64      `json:"successes_since_last"`
+	TotalFinetunes    int        `json:"total_finetunes"`
+	Runs              int        `json:"runs"`
+}
+
+// Rewound is the state as it was before runID was applied, when runID is
+// the last run applied, and s otherwise. A run killed after its commit
+// but before the memory advanced is re-run whole; deciding on the
+// rewound state, the re-run decides exactly as its first attempt did,
+// and applying it again gives the same state. The job history is kept:
+// a request the first attempt submitted is found again by its id.
+func (s State) Rewound(runID string) State {
+	b := s.Before
+	if b == nil || b.RunID != runID || b.Runs > len(s.Runs) {
+		return s
+	}
+	out := s.clone()
+	out.LastFinetune, out.TrajectoriesSince, out.SuccessesSince, out.TotalFinetunes = nil, b.TrajectoriesSince, b.SuccessesSince, b.TotalFinetunes
+	if b.LastFinetune != nil {
+		t := *b.LastFinetune
+		out.LastFinetune = &t
+	}
+	out.Runs = out.Runs[:b.Runs]
+	out.Before = nil
+	return out
 }
 
 // RunRecord is one run the state counted.
@@ -108,6 +143,8 @@ func (s State) JobOf(runID string) *Job {
 func (s State) Apply(d Decision, batch Batch, res *Result) State {
 	out := s.clone()
 	out.Format, out.Version = StateFormat, 1
+	out.Before = &Before{RunID: batch.RunID, LastFinetune: s.LastFinetune, TrajectoriesSince: s.TrajectoriesSince,
+		SuccessesSince: s.SuccessesSince, TotalFinetunes: s.TotalFinetunes, Runs: len(s.Runs)}
 	submitted := d.Finetune && res != nil && res.JobID != ""
 	if submitted {
 		out.upsertJob(Job{RequestID: res.RequestID, RunID: batch.RunID, Backend: res.Backend, JobID: res.JobID,
@@ -178,6 +215,10 @@ func (s State) clone() State {
 		out.LastFinetune = &t
 	}
 	out.Runs = append([]RunRecord(nil), s.Runs...)
+	if s.Before != nil {
+		b := *s.Before
+		out.Before = &b
+	}
 	out.Jobs = make([]Job, len(s.Jobs))
 	for i, j := range s.Jobs {
 		j.Datasets = append([]DatasetRef(nil), j.Datasets...)

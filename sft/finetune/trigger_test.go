@@ -2,6 +2,7 @@ package finetune
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -126,8 +127,20 @@ func TestSimulatedWeek(t *testing.T) {
 		if !d2.AlreadyCounted || d2.Finetune != n.want || d2.Resubmit != n.want {
 			t.Fatalf("night %d re-run: %+v", i+1, d2)
 		}
-		if st2 := st.Apply(d2, b, res); fmt.Sprint(st2) != fmt.Sprint(st) {
+		if st2 := st.Apply(d2, b, res); fmt.Sprint(st2.Runs, st2.Jobs, st2.TrajectoriesSince, st2.TotalFinetunes) != fmt.Sprint(st.Runs, st.Jobs, st.TrajectoriesSince, st.TotalFinetunes) {
 			t.Fatalf("night %d: re-applying changed the state:\n%+v\n%+v", i+1, st, st2)
+		}
+		// Rewound to before the night, the re-run decides as the first
+		// attempt did, and applying it again gives the same state.
+		rw := st.Rewound(runID)
+		if d3 := policy.Decide(rw, n.now, b); !reflect.DeepEqual(d3, d) {
+			t.Fatalf("night %d rewound: %+v\nfirst: %+v", i+1, d3, d)
+		}
+		if st3 := rw.Apply(d, b, res); !reflect.DeepEqual(st3, st) {
+			t.Fatalf("night %d: rewound and re-applied:\n%+v\n%+v", i+1, st3, st)
+		}
+		if other := st.Rewound("night-0"); !reflect.DeepEqual(other, st) {
+			t.Fatalf("night %d: rewinding another run changed the state", i+1)
 		}
 	}
 	if !slices.Equal(triggered, []int{2, 6, 7}) {

@@ -1,0 +1,363 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
+)
+
+// A run can be split over many processes (the pods of a Kubernetes
+// Indexed Job, say) in two steps. The map step is N processes, each
+// `run --shard i/N`: each lists the same input, derives the same run id,
+// takes its slice of the input files (contiguous, balanced by bytes), runs
+// the trajectory stages over it and commits what they wrote under
+// runs/<run-id>/shards/<i>-of-<N>/ with a shard manifest. The reduce step,
+// `run --reduce --shards N`, checks that the N shards cover the listing,
+// adopts their files into the run's datasets (without copying them), runs
+// the batch stages over the whole batch and commits the run manifest. The
+// committed datasets hold the same rows, in the same order, as a run in
+// one process, and every batch stage's files are byte-identical to it.
+
+// Shard is one slice of a many-worker run's input: shard Index (from 0)
+// of Count.
+type Shard struct {
+	Index, Count int
+}
+
+// MaxShards bounds the shards of a run.
+const MaxShards = 10000
+
+// ParseShard parses "i/N" (shard i, from 0, of N).
+func ParseShard(s string) (Shard, error) {
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(is))
+	n, err2 := strconv.Atoi(strings.TrimSpace(ns))
+	if !ok || err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("shard %q: want i/N, shard i (from 0) of N", s)
+	}
+	sh := Shard{Index: i, Count: n}
+	if err := sh.Validate(); err != nil {
+		return Shard{}, err
+	}
+	return sh, nil
+}
+
+// Validate reports a shard outside 0 <= Index < Count <= MaxShards.
+func (s Shard) Validate() error {
+	if s.Count < 1 || s.Count > MaxShards {
+		return fmt.Errorf("shard %s: the count must be 1..%d", s, MaxShards)
+	}
+	if s.Index < 0 || s.Index >= s.Count {
+		return fmt.Errorf("shard %s: the index must be 0..%d", s, s.Count-1)
+	}
+	return nil
+}
+
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// dirName is the shard's directory name under runs/<run-id>/shards/.
+func (s Shard) dirName() string { return fmt.Sprintf("%d-of-%d", s.Index, s.Count) }
+
+// ShardDir is the directory of a shard's outputs under the output.
+func ShardDir(runDir string, s Shard) string { return storage.Join(runDir, "shards", s.dirName()) }
+
+func (ro RunOptions) validate() error {
+	switch {
+	case ro.Shard.Count > 0 && ro.Reduce > 0:
+		return errors.New("--shard and --reduce are two steps of a many-worker run: give one")
+	case ro.Shard.Count > 0:
+		return ro.Shard.Validate()
+	case ro.Reduce < 0 || ro.Reduce > MaxShards:
+		return fmt.Errorf("reduce: the shard count must be 1..%d", MaxShards)
+	case ro.Wait < 0 || (ro.Wait > 0 && ro.Reduce == 0):
+		return errors.New("wait: only the reduce step waits for shards")
+	}
+	return nil
+}
+
+// shardFiles is shard s's slice of files: the files whose first byte
+// falls in the shard's share of the listing's bytes, so that shards are
+// contiguous and balanced by size (by count when every file is empty).
+func shardFiles(files []columnar.SourceFile, s Shard) []columnar.SourceFile {
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	var out []columnar.SourceFile
+	var offset int64
+	for j, f := range files {
+		var i int
+		if total > 0 {
+			i = int(offset * int64(s.Count) / total)
+		} else {
+			i = j * s.Count / len(files)
+		}
+		if i == s.Index {
+			out = append(out, f)
+		}
+		offset += f.Size
+	}
+	return out
+}
+
+// runShard is the map step: the trajectory stages over this shard's
+// files, committed under the shard's directory. A shard committed before
+// for the same run is not run again.
+func (p *runPlan) runShard(ctx context.Context, out storage.Bucket, ro RunOptions) (*Result, error) {
+	sh := ro.Shard
+	files := shardFiles(p.src.Files, sh)
+	dir := ShardDir(p.runDir, sh)
+	what := fmt.Sprintf("run %s shard %s", p.runID, sh)
+	key := storage.Join(dir, columnar.RunManifest)
+	switch m, err := columnar.ReadManifest(ctx, out, key); {
+	case err == nil && m.Kind == "shard" && m.Fingerprint == p.fp:
+		p.log.Info("shard already committed", "run_id", p.runID, "shard", sh.String(), "manifest", p.outLoc.Join(key).String())
+		return &Result{RunDir: dir, Manifest: m, SkippedFiles: p.skipped, Shard: &sh, AlreadyCommitted: true}, nil
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	p.log.Info("shard starting", "run_id", p.runID, "shard", sh.String(), "files", len(files), "of_files", len(p.src.Files), "input", p.inLoc.String(), "output", p.outLoc.Join(dir).String(), "workers", p.cfg.Workers)
+	c, err := columnar.NewCommitter(ctx, out, dir, columnar.RunManifest)
+	if err != nil {
+		return nil, err
+	}
+	a := p.newAttempt(c, dir, files)
+	st, err := a.stream(ctx, ro.Progress)
+	if err != nil {
+		return a.fail(ctx, what, err)
+	}
+	m := &columnar.Manifest{Kind: "shard", Fingerprint: p.fp, Counters: st.counters, Stages: st.stages, Inputs: st.inputs,
+		Shard: &columnar.ShardInfo{Index: sh.Index, Count: sh.Count}}
+	m.Counters["files_read"] = int64(len(files))
+	m.Config, _ = json.Marshal(p.cfg.Redacted())
+	m.Warnings = a.warnings.List()
+	m.Decisions = a.hooks.decisions
+	if err := commit(ctx, c, m, p.runID, "run --shard", p.started, p.log, st.timings); err != nil {
+		return a.fail(ctx, what, err)
+	}
+	res := &Result{RunDir: dir, Manifest: m, SkippedFiles: p.skipped, Shard: &sh}
+	if err := a.hooks.run(ctx); err != nil {
+		return res, fmt.Errorf("%s committed, but after the commit: %w", what, err)
+	}
+	p.log.Info("shard committed", "run_id", p.runID, "shard", sh.String(), "rows", m.Counters["rows_read"], "manifest", p.outLoc.Join(key).String())
+	return res, nil
+}
+
+// ShardsMissingError is a reduce step that found shards not committed.
+type ShardsMissingError struct {
+	RunID   string
+	Missing []Shard
+	// Elsewhere lists shard directories of other runs (another input
+	// listing or configuration) under the output, as a hint.
+	Elsewhere []string
+}
+
+func (e *ShardsMissingError) Error() string {
+	names := make([]string, len(e.Missing))
+	for i, s := range e.Missing {
+		names[i] = s.dirName()
+	}
+	msg := fmt.Sprintf("run %s: %d of %d shards are not committed (%s): run `atlas-learn run --shard i/%d` for each first, over the same input and configuration",
+		e.RunID, len(e.Missing), e.Missing[0].Count, strings.Join(names, ", "), e.Missing[0].Count)
+	if len(e.Elsewhere) > 0 {
+		msg += fmt.Sprintf("; shards of other runs exist (%s): the input or the configuration changed since the map step", strings.Join(e.Elsewhere, ", "))
+	}
+	return msg
+}
+
+// waitShards reads the n shard manifests of the run, waiting up to wait
+// for missing ones, and checks that they are this run's and cover its
+// input files, in order.
+func (p *runPlan) waitShards(ctx context.Context, out storage.Bucket, n int, wait time.Duration) ([]*columnar.Manifest, error) {
+	deadline := time.Now().Add(wait)
+	shards := make([]*columnar.Manifest, n)
+	for {
+		var missing []Shard
+		for i := range n {
+			if shards[i] != nil {
+				continue
+			}
+			sh := Shard{Index: i, Count: n}
+			key := storage.Join(ShardDir(p.runDir, sh), columnar.RunManifest)
+			m, err := columnar.ReadManifest(ctx, out, key)
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+				missing = append(missing, sh)
+				continue
+			case err != nil:
+				return nil, fmt.Errorf("shard %s: %w", sh, err)
+			}
+			if err := p.checkShard(m, sh); err != nil {
+				return nil, fmt.Errorf("%s: %w", p.outLoc.Join(key), err)
+			}
+			shards[i] = m
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if !time.Now().Before(deadline) {
+			return nil, &ShardsMissingError{RunID: p.runID, Missing: missing, Elsewhere: otherShardSets(ctx, out, p.runDir)}
+		}
+		p.log.Info("waiting for shards", "run_id", p.runID, "missing", len(missing), "of", n)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(5*time.Second, time.Until(deadline))):
+		}
+	}
+	// Together the shards must have read exactly this run's files.
+	var read []columnar.InputEntry
+	for _, m := range shards {
+		read = append(read, m.Inputs...)
+	}
+	if len(read) != len(p.src.Files) {
+		return nil, fmt.Errorf("the %d shards read %d input files; the run's listing has %d", n, len(read), len(p.src.Files))
+	}
+	for i, f := range p.src.Files {
+		if read[i].Path != f.Rel || read[i].Bytes != f.Size {
+			return nil, fmt.Errorf("the shards read %s (%d bytes) where the run's listing has %s (%d bytes) at position %d", read[i].Path, read[i].Bytes, f.Rel, f.Size, i)
+		}
+	}
+	return shards, nil
+}
+
+// checkShard reports a shard manifest that is not shard sh of this run.
+func (p *runPlan) checkShard(m *columnar.Manifest, sh Shard) error {
+	switch {
+	case m.Kind != "shard" || m.Shard == nil:
+		return fmt.Errorf("not a shard manifest (kind %q)", m.Kind)
+	case m.Shard.Index != sh.Index || m.Shard.Count != sh.Count:
+		return fmt.Errorf("the manifest says shard %d/%d, its directory %s", m.Shard.Index, m.Shard.Count, sh)
+	case m.Fingerprint != p.fp:
+		return fmt.Errorf("shard %s was written for fingerprint %s; this run's input and configuration give %s: the input or the configuration changed since the map step", sh, m.Fingerprint, p.fp)
+	}
+	for i, s := range m.Stages {
+		if i >= len(p.traj) || s.Name != p.traj[i].Name() {
+			return fmt.Errorf("shard %s ran stages %v; this run's trajectory stages differ", sh, stageNames(m.Stages))
+		}
+	}
+	if len(m.Stages) != len(p.traj) {
+		return fmt.Errorf("shard %s ran stages %v; this run's trajectory stages differ", sh, stageNames(m.Stages))
+	}
+	return nil
+}
+
+func stageNames(st []columnar.StageEntry) []string {
+	out := make([]string, len(st))
+	for i, s := range st {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// otherShardSets lists, best effort, the runs under out with a shards/
+// directory other than runDir's.
+func otherShardSets(ctx context.Context, out storage.Bucket, runDir string) []string {
+	var found []string
+	seen := map[string]bool{}
+	enough := errors.New("enough")
+	_ = out.Iter(ctx, "runs/", func(o storage.ObjectInfo) error {
+		rest := strings.TrimPrefix(o.Key, "runs/")
+		run, tail, ok := strings.Cut(rest, "/")
+		if !ok || !strings.HasPrefix(tail, "shards/") || seen[run] || storage.Join("runs", run) == runDir {
+			return nil
+		}
+		seen[run] = true
+		found = append(found, storage.Join("runs", run, "shards"))
+		if len(found) == 5 {
+			return enough
+		}
+		return nil
+	})
+	slices.Sort(found)
+	return found
+}
+
+// adopt makes the shards' committed files the run's datasets, and sums
+// what their trajectory stages counted: the reduce step's stand-in for
+// the stream.
+func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
+	type pending struct {
+		info   columnar.DatasetInfo
+		format string
+		files  []columnar.FileEntry
+		empty  []columnar.FileEntry // shard 0's files, kept when no shard has rows
+	}
+	var order []string
+	datasets := map[string]*pending{}
+	out := &streamed{counters: map[string]int64{}}
+	for i, m := range shards {
+		prefix := storage.Join("shards", Shard{Index: i, Count: len(shards)}.dirName())
+		for _, d := range m.Datasets {
+			pd := datasets[d.Name]
+			info := columnar.DatasetInfo{Name: d.Name, Schema: d.SchemaOf(), Stage: d.Stage}
+			if pd == nil {
+				pd = &pending{info: info, format: d.Format}
+				datasets[d.Name] = pd
+				order = append(order, d.Name)
+			} else if pd.info != info || pd.format != d.Format {
+				return nil, fmt.Errorf("shard %d: dataset %s is %s %s, shard 0's is %s %s", i, d.Name, d.Format, info.Schema, pd.format, pd.info.Schema)
+			}
+			for _, f := range d.Files {
+				f.Path = storage.Join(prefix, f.Path)
+				switch {
+				case f.Rows > 0:
+					pd.files = append(pd.files, f)
+				case i == 0:
+					pd.empty = append(pd.empty, f)
+				}
+			}
+		}
+		for k, v := range m.Counters {
+			if k != "files_read" {
+				out.counters[k] += v
+			}
+		}
+		out.inputs = append(out.inputs, m.Inputs...)
+		for _, w := range m.Warnings {
+			a.warnings.add(w)
+		}
+		for j, s := range m.Stages {
+			if i == 0 {
+				out.stages = append(out.stages, columnar.StageEntry{Name: s.Name, Kind: s.Kind, Datasets: s.Datasets, Counters: map[string]int64{}})
+				out.timings = append(out.timings, columnar.StageTiming{Name: s.Name, Counters: map[string]int64{}})
+			}
+			for k, v := range s.Counters {
+				out.stages[j].Counters[k] += v
+			}
+		}
+		for j, t := range m.Run.Stages {
+			if j < len(out.timings) && t.Name == out.timings[j].Name {
+				// The shards ran side by side: the map took the longest.
+				out.timings[j].ElapsedMS = max(out.timings[j].ElapsedMS, t.ElapsedMS)
+				for k, v := range t.Counters {
+					out.timings[j].Counters[k] += v
+				}
+			}
+		}
+	}
+	for _, name := range order {
+		pd := datasets[name]
+		files := pd.files
+		if len(files) == 0 {
+			files = pd.empty
+		}
+		if err := a.c.Adopt(pd.info, pd.format, files); err != nil {
+			return nil, err
+		}
+	}
+	for j := range out.timings {
+		if len(out.timings[j].Counters) == 0 {
+			out.timings[j].Counters = nil
+		}
+	}
+	return out, nil
+}
