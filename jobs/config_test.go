@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
@@ -142,37 +146,133 @@ func TestConfigFileAndValidate(t *testing.T) {
 	}
 }
 
-// The configuration shipped in the Kubernetes manifests loads and
-// validates.
-func TestShippedConfigs(t *testing.T) {
-	data, err := os.ReadFile("../configs/k8s/nightly-cronjob.yaml")
-	if err != nil {
-		t.Fatal(err)
+// The Kubernetes manifests shipped in configs/k8s parse, their
+// configurations load and validate, credentials come from a Secret, and
+// the many-worker manifests agree on the number of shards: the Indexed
+// Job's completions and parallelism, the map's --shards and the reduce's.
+func TestShippedManifests(t *testing.T) {
+	files, err := filepath.Glob("../configs/k8s/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("manifests %v, %v", files, err)
 	}
-	_, block, ok := strings.Cut(string(data), "nightly.yaml: |\n")
-	if !ok {
-		t.Fatal("no nightly.yaml in the ConfigMap")
+	type container struct {
+		Args []string `yaml:"args"`
+		Env  []struct {
+			Name      string `yaml:"name"`
+			ValueFrom struct {
+				SecretKeyRef struct {
+					Name string `yaml:"name"`
+				} `yaml:"secretKeyRef"`
+			} `yaml:"valueFrom"`
+		} `yaml:"env"`
 	}
-	var lines []string
-	for _, l := range strings.Split(block, "\n") {
-		if !strings.HasPrefix(l, "    ") && strings.TrimSpace(l) != "" {
-			break
+	type jobSpec struct {
+		CompletionMode string `yaml:"completionMode"`
+		Completions    int    `yaml:"completions"`
+		Parallelism    int    `yaml:"parallelism"`
+		Template       struct {
+			Spec struct {
+				Containers []container `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	}
+	type object struct {
+		Kind     string                `yaml:"kind"`
+		Metadata struct{ Name string } `yaml:"metadata"`
+		Data     map[string]string     `yaml:"data"`
+		Spec     struct {
+			jobSpec     `yaml:",inline"`
+			JobTemplate struct {
+				Spec jobSpec `yaml:"spec"`
+			} `yaml:"jobTemplate"`
+		} `yaml:"spec"`
+	}
+	flag := func(args []string, name string) (string, bool) {
+		for i, a := range args {
+			if a == name && i+1 < len(args) {
+				return args[i+1], true
+			}
+			if a == name {
+				return "", true
+			}
 		}
-		lines = append(lines, strings.TrimPrefix(l, "    "))
+		return "", false
 	}
-	p := filepath.Join(t.TempDir(), "nightly.yaml")
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := jobs.LoadConfig(p, noEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if c.Output != "s3://atlas/nightly" || len(c.Stages) != 9 || !c.Sandbox.RequireIsolation {
-		t.Fatalf("loaded %+v", c)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			dec := yaml.NewDecoder(f)
+			var configs, containers int
+			mapShards, reduceShards, indexed := "", "", 0
+			for {
+				var o object
+				if err := dec.Decode(&o); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("%s: %v", file, err)
+				}
+				switch o.Kind {
+				case "ConfigMap":
+					for name, body := range o.Data {
+						p := filepath.Join(t.TempDir(), name)
+						os.WriteFile(p, []byte(body), 0o644)
+						c, err := jobs.LoadConfig(p, noEnv)
+						if err == nil {
+							err = c.Validate()
+						}
+						if err != nil {
+							t.Fatalf("ConfigMap %s, %s: %v", o.Metadata.Name, name, err)
+						}
+						if c.Output != "s3://atlas/nightly" || len(c.Stages) != len(jobs.StageNames()) || !c.Sandbox.RequireIsolation {
+							t.Fatalf("ConfigMap %s: loaded %+v", o.Metadata.Name, c)
+						}
+						configs++
+					}
+				case "Job", "CronJob":
+					spec := o.Spec.jobSpec
+					if o.Kind == "CronJob" {
+						spec = o.Spec.JobTemplate.Spec
+					}
+					for _, c := range spec.Template.Spec.Containers {
+						containers++
+						if len(c.Args) == 0 || c.Args[0] != "run" {
+							t.Fatalf("%s %s: args %v", o.Kind, o.Metadata.Name, c.Args)
+						}
+						secrets := 0
+						for _, e := range c.Env {
+							if strings.HasPrefix(e.Name, "AWS_") && e.ValueFrom.SecretKeyRef.Name != "" {
+								secrets++
+							}
+						}
+						if secrets != 2 {
+							t.Fatalf("%s %s: credentials not from a Secret", o.Kind, o.Metadata.Name)
+						}
+						n, hasShards := flag(c.Args, "--shards")
+						_, isReduce := flag(c.Args, "--reduce")
+						switch {
+						case isReduce:
+							reduceShards = n
+						case hasShards:
+							mapShards = n
+							if spec.CompletionMode != "Indexed" || fmt.Sprint(spec.Completions) != n || fmt.Sprint(spec.Parallelism) != n {
+								t.Fatalf("map %s: completionMode %q, completions %d, parallelism %d, --shards %s", o.Metadata.Name, spec.CompletionMode, spec.Completions, spec.Parallelism, n)
+							}
+							indexed++
+						}
+					}
+				}
+			}
+			if configs == 0 || containers == 0 {
+				t.Fatalf("%d configurations and %d job containers", configs, containers)
+			}
+			if (mapShards != "" || reduceShards != "") && (mapShards != reduceShards || indexed != 1) {
+				t.Fatalf("map --shards %q (%d Indexed Jobs), reduce --shards %q", mapShards, indexed, reduceShards)
+			}
+		})
 	}
 }
 

@@ -53,6 +53,7 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 	fl.IntVar(&o.GenPython, "gen-python", 1000, "solutions of generated trajectories in the gen-python row, encoded by the Python frontend for both engines (0: leave the row out)")
 	cmd.AddCommand(cc, newBenchPatternsCmd(g, filepath.Join(defCache, "atlas-learn")))
 	cmd.AddCommand(newBenchRecallCmds(g)...)
+	cmd.AddCommand(newBenchRunCmd(g))
 	return cmd
 }
 

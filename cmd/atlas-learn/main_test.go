@@ -123,3 +123,25 @@ func TestCLIConfigKeys(t *testing.T) {
 		t.Fatalf("config did not apply the environment and --set:\n%s", out)
 	}
 }
+
+// bench run prints the bare scan beside the run's stages, from one run.
+func TestCLIBenchRun(t *testing.T) {
+	dir := t.TempDir()
+	gen := filepath.Join(dir, "gen")
+	if _, err := run(t, "gen", "--n", "300", "--seed", "3", "--output", gen); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "bench", "run", "--input", gen, "--output", filepath.Join(dir, "out"), "--workers", "2")
+	if err != nil {
+		t.Fatalf("bench run: %v\n%s", err, out)
+	}
+	for _, want := range []string{"bare scan (", "stream (trajectories, analysis, experience)", "concepts", "sft", "memory", "stream / bare scan: ", "trajectories: 300 read, 0 skipped; peak RSS "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench run output lacks %q:\n%s", want, out)
+		}
+	}
+	// Again on the same output: the memory has seen the input.
+	if out, err := run(t, "bench", "run", "--input", gen, "--output", filepath.Join(dir, "out")); err == nil || !strings.Contains(err.Error(), "fresh --output") {
+		t.Fatalf("bench run over a memory that has seen the input: %v\n%s", err, out)
+	}
+}

@@ -222,48 +222,54 @@ func TestRunKilledAndResumedS3(t *testing.T) {
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 7))
 	t.Logf("kill moments seeded %d", seed)
-	kills := 0
-	for chain := range 2 {
-		prefix := fmt.Sprintf("kill%d", chain)
-		out := "s3://atlas/" + prefix
-		for k := 0; k < 5; k++ {
-			cmd := atlasCmd(ctx, t, srv, "run", "--input", in, "--output", out)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			// Half the moments anywhere, half near the end, where the
-			// commit, the fine-tune state and the memory's CURRENT are
-			// written one after another.
-			delay := time.Duration(rng.Float64() * float64(full))
-			if k%2 == 1 {
-				delay = time.Duration((0.85 + 0.2*rng.Float64()) * float64(full))
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				// It finished before its moment came.
-				if err != nil {
-					t.Fatalf("chain %d: run: %v\n%s", chain, err, cmd.Stdout.(*bytes.Buffer).String())
-				}
-				t.Logf("chain %d attempt %d finished before %v", chain, k, delay.Round(time.Millisecond))
-			case <-time.After(delay):
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				<-done
-				kills++
-				t.Logf("chain %d attempt %d killed at %v", chain, k, delay.Round(time.Millisecond))
-			}
-			checkVisible(ctx, t, b, prefix)
-		}
-		got := runAtlas(ctx, t, srv, "run", "--input", in, "--output", out)
-		checkVisible(ctx, t, b, prefix)
-		res := committed(ctx, t, b, prefix)
-		if !reflect.DeepEqual(ref.comparable(), res.comparable()) {
-			t.Fatalf("chain %d: after the kills (%s) the committed result differs from the uninterrupted run's:\n%v\n%v", chain, strings.TrimSpace(got), ref.comparable(), res.comparable())
+	// Each attempt is killed at a random moment of a run's duration (the
+	// latest one seen to finish); an attempt that finishes first starts a
+	// new chain on a fresh output, after checking its result.
+	scale := full
+	chain, kills := 0, 0
+	out := func() string { return fmt.Sprintf("kill%d", chain) }
+	finish := func(got string) {
+		t.Helper()
+		checkVisible(ctx, t, b, out())
+		if res := committed(ctx, t, b, out()); !reflect.DeepEqual(ref.comparable(), res.comparable()) {
+			t.Fatalf("%s: after %d kills (%s) the committed result differs from the uninterrupted run's:\n%v\n%v", out(), kills, strings.TrimSpace(got), ref.comparable(), res.comparable())
 		}
 	}
+	for k := range 10 {
+		cmd := atlasCmd(ctx, t, srv, "run", "--input", in, "--output", "s3://atlas/"+out())
+		began := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Half the moments anywhere, half near the end, where the commit,
+		// the fine-tune state and the memory's CURRENT are written one
+		// after another.
+		delay := time.Duration(rng.Float64() * float64(scale))
+		if k%2 == 1 {
+			delay = time.Duration((0.8 + 0.25*rng.Float64()) * float64(scale))
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s: run: %v\n%s", out(), err, cmd.Stdout.(*bytes.Buffer).String())
+			}
+			scale = time.Since(began)
+			t.Logf("attempt %d finished in %v, before %v", k, scale.Round(time.Millisecond), delay.Round(time.Millisecond))
+			finish(cmd.Stdout.(*bytes.Buffer).String())
+			chain++
+		case <-time.After(delay):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+			t.Logf("attempt %d killed at %v", k, delay.Round(time.Millisecond))
+			checkVisible(ctx, t, b, out())
+		}
+	}
+	finish(runAtlas(ctx, t, srv, "run", "--input", in, "--output", "s3://atlas/"+out()))
 	if kills < 5 {
-		t.Fatalf("only %d of the attempts were killed before they finished", kills)
+		t.Fatalf("only %d of the 10 attempts were killed before they finished", kills)
 	}
 }
 
