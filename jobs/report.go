@@ -334,9 +334,14 @@ type bar struct {
 
 // barChart draws horizontal bars scaled to maxv as inline SVG.
 func barChart(bars []bar, maxv float64) string {
-	const rowH, labelW, barW = 22, 360, 420
+	const rowH, labelW, barW = 22, 360, 340
+	// Room right of the longest bar for the longest value text.
+	textW := 60
+	for _, b := range bars {
+		textW = max(textW, 7*len([]rune(b.text))+12)
+	}
 	var w strings.Builder
-	fmt.Fprintf(&w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-size="12">`, labelW+barW+160, rowH*len(bars)+4)
+	fmt.Fprintf(&w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-size="12">`, labelW+barW+textW, rowH*len(bars)+4)
 	for i, b := range bars {
 		y := i*rowH + 2
 		label := b.label
