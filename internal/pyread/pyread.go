@@ -239,3 +239,80 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// datasetsScript reads whole datasets; see ReadDatasets.
+//
+//go:embed datasets.py
+var datasetsScript string
+
+// Dataset is one dataset to read: its files ("parquet" or "jsonl").
+type Dataset struct {
+	Name   string   `json:"name"`
+	Format string   `json:"format"`
+	Files  []string `json:"files"`
+}
+
+// DatasetResult is what the readers found in one dataset.
+type DatasetResult struct {
+	Name string `json:"name"`
+	// PyarrowRows and DuckDBRows are the rows each found over all files.
+	PyarrowRows int64 `json:"pyarrow_rows"`
+	DuckDBRows  int64 `json:"duckdb_rows"`
+	// Columns are the top-level columns pyarrow found, in file order.
+	Columns []string `json:"columns"`
+	Errors  []string `json:"errors"`
+}
+
+// ReadDatasets reads each dataset with pyarrow (Parquet with
+// pq.read_table, JSONL with pyarrow.json, every table validated in full)
+// and DuckDB (read_parquet over all the files, read_json per file), and
+// returns what they found, by name; a reader that rejects a dataset fails
+// t. It fails t at once when the readers cannot be set up.
+func ReadDatasets(t testing.TB, datasets []Dataset) map[string]DatasetResult {
+	t.Helper()
+	py, err := python()
+	if err != nil {
+		t.Fatalf("pyread: cannot set up the Python readers (pyarrow, DuckDB); the test needs them: %v", err)
+		return nil
+	}
+	spec, err := json.Marshal(datasets)
+	if err != nil {
+		t.Fatalf("pyread: %v", err)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+	defer cancel()
+	script := filepath.Join(t.TempDir(), "datasets.py")
+	if err := os.WriteFile(script, []byte(datasetsScript), 0o644); err != nil {
+		t.Fatalf("pyread: %v", err)
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, py, "-I", script)
+	cmd.Stdin = bytes.NewReader(spec)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("pyread: the dataset reader failed: %v\n%s", err, tail(stderr.String()))
+		return nil
+	}
+	out := map[string]DatasetResult{}
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		var r DatasetResult
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("pyread: the dataset reader printed %q: %v", sc.Text(), err)
+			return nil
+		}
+		for _, e := range r.Errors {
+			t.Errorf("pyread: dataset %s is rejected by %s", r.Name, e)
+		}
+		out[r.Name] = r
+	}
+	for _, d := range datasets {
+		if _, ok := out[d.Name]; !ok {
+			t.Errorf("pyread: dataset %s: no result from the readers", d.Name)
+		}
+	}
+	return out
+}
