@@ -241,50 +241,6 @@ func TestImportInvalidUTF8(t *testing.T) {
 	pyread.Check(t, files...)
 }
 
-// TestImportSizePerFile imports the SWE-agent files one at a time and all
-// together. Whole-value statistics once made each one-trajectory file
-// several times the size of its input (1.5 MB of files gave 7.1 MB one at a
-// time, 325 KB together); what is left per file is Parquet's fixed metadata.
-func TestImportSizePerFile(t *testing.T) {
-	data := shareddata.Dir(t)
-	cfg := config(t, "unused", "unused")
-	files := glob(t, filepath.Join(data, "trajectories/swe-agent/*.traj"))
-	size := func(paths []string) int64 {
-		var n int64
-		for _, p := range paths {
-			st, err := os.Stat(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += st.Size()
-		}
-		return n
-	}
-	imp := func(files []string) int64 {
-		out := t.TempDir()
-		if _, err := jobs.Import(context.Background(), jobs.ImportOptions{Format: "swe-agent", Files: files, Output: out, OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}, quiet()); err != nil {
-			t.Fatal(err)
-		}
-		return size(filesUnder(t, out, ".parquet"))
-	}
-	var oneByOne int64
-	for _, f := range files {
-		in, got := size([]string{f}), imp([]string{f})
-		if limit := in/2 + 12<<10; got > limit {
-			t.Errorf("%s: %d bytes of Parquet for %d of input, want at most %d", filepath.Base(f), got, in, limit)
-		}
-		oneByOne += got
-	}
-	in, together := size(files), imp(files)
-	t.Logf("input %d bytes; Parquet one at a time %d, together %d", in, oneByOne, together)
-	if oneByOne > in*2/5 {
-		t.Errorf("one file at a time: %d bytes of Parquet for %d of input, want at most 40%%", oneByOne, in)
-	}
-	if together > in*3/20 {
-		t.Errorf("together: %d bytes of Parquet for %d of input, want at most 15%%", together, in)
-	}
-}
-
 // largeSWEAgent writes a copy of a real SWE-agent file whose observations
 // (in its trajectory and its history alike) are padded to make the file
 // about size bytes, like a run that printed large logs.
