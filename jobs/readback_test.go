@@ -191,13 +191,25 @@ func TestImportInvalidUTF8(t *testing.T) {
 		{"swe-agent Latin-1", "swe-agent", []string{clean, latin1}, int64(bytes.Count(src, []byte("the "))),
 			map[string]int{"function_calling_simple": 0, "latin1": bytes.Count(src, []byte("the "))}},
 		{"native JSONL", jobs.NativeJSONL, []string{native}, 10, map[string]int{"bad-1": 5, "bad-2": 5}},
+		// A foreign Parquet file whose strings are not UTF-8: in a mapped
+		// message (2 bytes), in the patch (1) and in an unmapped column
+		// kept in extra (1).
+		{"foreign Parquet", "parquet", []string{smithParquetOf(t, 2, func(r *smithRow) {
+			r.Messages[1].Content += " caf\xe9 \xff"
+			r.Patch += "\xfe"
+			r.Model += "\xc3"
+		})}, 8, nil},
 	}
 	root := t.TempDir() // outlives the subtests, for the check at the end
 	var files []string
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(root, fmt.Sprint(i))
-			m, err := jobs.Import(context.Background(), jobs.ImportOptions{Format: tc.format, Files: tc.files, Output: out, OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}, quiet())
+			opts := jobs.ImportOptions{Format: tc.format, Files: tc.files, Output: out, OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}
+			if tc.format == "parquet" {
+				opts.Map = "swe-smith"
+			}
+			m, err := jobs.Import(context.Background(), opts, quiet())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,6 +376,12 @@ type smithRow struct {
 // (written by parquet-go's defaults, not ours) and returns its path.
 func smithParquet(t *testing.T, n int) string {
 	t.Helper()
+	return smithParquetOf(t, n, nil)
+}
+
+// smithParquetOf is smithParquet with each row passed through edit first.
+func smithParquetOf(t *testing.T, n int, edit func(*smithRow)) string {
+	t.Helper()
 	rows := make([]smithRow, n)
 	for i := range rows {
 		rows[i] = smithRow{
@@ -377,6 +395,9 @@ func smithParquet(t *testing.T, n int) string {
 				{"assistant", "Done.\n<function=submit></function>"},
 				{"user", "submitted"},
 			},
+		}
+		if edit != nil {
+			edit(&rows[i])
 		}
 	}
 	p := filepath.Join(t.TempDir(), "smith.parquet")
