@@ -204,6 +204,8 @@ func TestImportedParquetReadable(t *testing.T) {
 		{SWEAgent, []string{filepath.Join(shared, "swe-agent/*.traj"), "testdata/*.traj"}},
 		{MiniSWEAgent, []string{filepath.Join(shared, "mini-swe-agent*/*.traj.json"), "testdata/*.traj.json"}},
 		{OpenAIChat, []string{"testdata/*.jsonl"}},
+		{OpenHands, []string{filepath.Join(shared, "openhands/*.json"), "testdata/openhands_*.jsonl"}},
+		{ATIF, []string{"testdata/atif_*.json"}},
 	}
 	dir := t.TempDir()
 	var files []string
