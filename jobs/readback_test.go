@@ -440,12 +440,20 @@ func atifExport(t *testing.T) string {
 // paths.
 func smallMiniFiles(t *testing.T, n int) []string {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(shareddata.Dir(t), "trajectories/mini-swe-agent/local.traj.json"))
+	return miniRuns(t, "local.traj.json", n, func(i int) string { return fmt.Sprintf("local_%04d", i) })
+}
+
+// miniRuns writes n copies of the shared mini-swe-agent file src, each
+// with a task of its own, as mini-swe-agent lays out a batch run:
+// <id>/<id>.traj.json with the ids that name gives. It returns their paths.
+func miniRuns(t *testing.T, src string, n int, name func(int) string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(shareddata.Dir(t), "trajectories/mini-swe-agent", src))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var msgs []map[string]any
-	if err := json.Unmarshal(src, &msgs); err != nil {
+	if err := json.Unmarshal(data, &msgs); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -461,7 +469,10 @@ func smallMiniFiles(t *testing.T, n int) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[i] = filepath.Join(dir, fmt.Sprintf("local_%04d.traj.json", i))
+		out[i] = filepath.Join(dir, name(i), name(i)+".traj.json")
+		if err := os.MkdirAll(filepath.Dir(out[i]), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(out[i], b, 0o644); err != nil {
 			t.Fatal(err)
 		}
