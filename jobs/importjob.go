@@ -80,7 +80,8 @@ const appendCarryBytes = 32 << 20
 //
 // With Append, the trajectories of the dataset committed at Output come
 // first, in their order, then the new ones, and the manifest lists the
-// inputs of both and sums their counters. Its Parquet files smaller than
+// inputs of both and sums their counters (this import's own rows are
+// append_rows_imported and append_rows_skipped). Its Parquet files smaller than
 // 32 MiB are read and rewritten with the new rows (appending files one at
 // a time then gives the same single part file as importing them
 // together); larger ones are kept as they are (counted in
@@ -236,6 +237,8 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	m.Counters["files_read"] = int64(len(opts.Files))
 	var appended string
 	if prev != nil {
+		m.Counters["append_rows_imported"] = m.Counters["rows_imported"]
+		m.Counters["append_rows_skipped"] = m.Counters["rows_skipped"]
 		m.Inputs = append(append([]columnar.InputEntry(nil), prev.Inputs...), inputs...)
 		for k, v := range prev.Counters {
 			if !strings.HasPrefix(k, "append_") {

@@ -84,7 +84,11 @@ func newImportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], storage.Redact(output))
+			if n, ok := m.Counters["append_previous_rows"]; ok {
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s, after the %d already there: %d in all\n", m.Counters["append_rows_imported"], m.Counters["append_rows_skipped"], storage.Redact(output), n, m.Counters["rows_imported"])
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], storage.Redact(output))
+			}
 			if n := m.Counters["duplicate_ids"]; n > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "WARNING: %d records skipped for a duplicate trajectory_id\n", n)
 			}
