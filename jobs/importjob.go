@@ -24,7 +24,7 @@ const NativeJSONL = "jsonl"
 
 // ImportOptions configures an import.
 type ImportOptions struct {
-	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, parquet, jsonl
+	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, atif, parquet, jsonl
 	// or auto (detected per file from its content).
 	Format string
 	// Files are local source files, imported in the order given.
@@ -81,9 +81,9 @@ const appendCarryBytes = 32 << 20
 // With Append, the trajectories of the dataset committed at Output come
 // first, in their order, then the new ones, and the manifest lists the
 // inputs of both and sums their counters (this import's own rows are
-// append_rows_imported and append_rows_skipped). Its Parquet files smaller than
-// 32 MiB are read and rewritten with the new rows (appending files one at
-// a time then gives the same single part file as importing them
+// append_rows_imported and append_rows_skipped). Its Parquet files
+// smaller than 32 MiB are read and rewritten with the new rows (appending
+// files one at a time then gives the same part files as importing them
 // together); larger ones are kept as they are (counted in
 // append_carried_files), and only their ids are read. Ids must be unique
 // across old and new rows alike. The fingerprint covers the previous
@@ -300,6 +300,9 @@ type trajectoryIDRow struct {
 func appendPrevious(ctx context.Context, out *datasetOutput, prev *columnar.Manifest, p ParquetConfig, carryBytes int64, ids *importer.IDSet, m *columnar.Manifest, log *slog.Logger) error {
 	if got := out.c.Previous(); got == nil || got.Fingerprint != prev.Fingerprint {
 		return errors.New("the dataset at the output changed during the import")
+	}
+	for _, k := range []string{"append_previous_rows", "append_rewritten_files", "append_carried_files"} {
+		m.Counters[k] = 0
 	}
 	b := out.c.Bucket()
 	jsonlName := columnar.TrajectoriesDataset + ".jsonl"
