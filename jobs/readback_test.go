@@ -334,10 +334,14 @@ func TestImportLargeSWEAgent(t *testing.T) {
 			if m.Counters["rows_imported"] != int64(len(tc.files)) {
 				t.Fatalf("imported %d of %d", m.Counters["rows_imported"], len(tc.files))
 			}
-			var in int64
+			var in, zin int64
 			for _, f := range tc.files {
-				st, _ := os.Stat(f)
-				in += st.Size()
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in += int64(len(b))
+				zin += zstdSize(t, b)
 			}
 			pq := filesUnder(t, out, ".parquet")
 			var got int64
@@ -345,9 +349,9 @@ func TestImportLargeSWEAgent(t *testing.T) {
 				st, _ := os.Stat(p)
 				got += st.Size()
 			}
-			t.Logf("%d bytes of input, %d of Parquet", in, got)
-			if got > in {
-				t.Errorf("%d bytes of Parquet for %d of input", got, in)
+			t.Logf("%d bytes of input, %d in zstd, %d of Parquet", in, zin, got)
+			if got*2 > zin*3 {
+				t.Errorf("%d bytes of Parquet for %d of input, %d in zstd: want at most 1.5 × zstd", got, in, zin)
 			}
 			files = append(files, pq...)
 		})
