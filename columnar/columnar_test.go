@@ -301,3 +301,73 @@ func TestCommitterAtomicReplace(t *testing.T) {
 		t.Fatalf("manifest: %v %+v", err, m)
 	}
 }
+
+// TestCommitterCarry keeps a file of the previous manifest in the next
+// one without rewriting it: Commit leaves it in place while it deletes the
+// previous files not carried, and Carry refuses a file the previous
+// manifest does not list (or lists with another checksum) and a dataset
+// not declared.
+func TestCommitterCarry(t *testing.T) {
+	ctx := context.Background()
+	b, _ := storage.NewLocal(t.TempDir())
+	first, err := columnar.NewCommitter(ctx, b, "", columnar.DatasetManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := columnar.NewSink(first, columnar.SinkOptions[columnar.Trajectory]{Fingerprint: "aaaa", RowsPerFile: 2})
+	for i := 0; i < 4; i++ {
+		if err := s.Write(ctx, sample(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Commit(ctx, &columnar.Manifest{Kind: "dataset", Fingerprint: "aaaa"}); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := columnar.ReadManifest(ctx, b, columnar.DatasetManifest)
+	files := old.Dataset(columnar.TrajectoriesDataset).Files
+	if len(files) != 2 {
+		t.Fatalf("%d files, want 2", len(files))
+	}
+
+	c, err := columnar.NewCommitter(ctx, b, "", columnar.DatasetManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Carry(columnar.TrajectoriesDataset, files[0]); err == nil || !strings.Contains(err.Error(), "not declared") {
+		t.Errorf("carry before declaring: %v", err)
+	}
+	s = columnar.NewSink(c, columnar.SinkOptions[columnar.Trajectory]{Fingerprint: "bbbb"})
+	changed := files[1]
+	changed.SHA256 = strings.Repeat("0", 64)
+	for _, bad := range []columnar.FileEntry{{Path: "part-00009-aaaa.parquet"}, changed} {
+		if err := c.Carry(columnar.TrajectoriesDataset, bad); err == nil || !strings.Contains(err.Error(), "not a file of the previous manifest") {
+			t.Errorf("carry %+v: %v", bad, err)
+		}
+	}
+	if err := c.Carry(columnar.TrajectoriesDataset, files[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, sample(9)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Commit(ctx, &columnar.Manifest{Kind: "dataset", Fingerprint: "bbbb"}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := columnar.ReadManifest(ctx, b, columnar.DatasetManifest)
+	d := m.Dataset(columnar.TrajectoriesDataset)
+	if d.Rows != 3 || len(d.Files) != 2 || d.Files[0] != files[0] {
+		t.Errorf("dataset %+v: want the carried file and one new one, 3 rows", d)
+	}
+	for _, f := range files {
+		_, err := b.Stat(ctx, f.Path)
+		if carried := f == files[0]; carried != (err == nil) {
+			t.Errorf("%s: stat %v, carried %v", f.Path, err, carried)
+		}
+	}
+}

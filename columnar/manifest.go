@@ -385,6 +385,33 @@ func (f *FileWriter) Close() error {
 	return nil
 }
 
+// Carry names the file f of the previous manifest's dataset in the new
+// output as it is, without rewriting it: an output that adds rows to a
+// committed dataset keeps its large files this way, and Commit does not
+// delete them. The dataset must be declared, and f must be a file the
+// previous manifest lists for it, with the same checksum.
+func (c *Committer) Carry(dataset string, f FileEntry) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.datasets[dataset]; !ok {
+		return fmt.Errorf("carry %s: dataset %q was not declared", f.Path, dataset)
+	}
+	var d *DatasetEntry
+	if c.old != nil {
+		d = c.old.Dataset(dataset)
+	}
+	if d == nil {
+		return fmt.Errorf("carry %s: the previous manifest has no dataset %q", f.Path, dataset)
+	}
+	for _, old := range d.Files {
+		if old.Path == f.Path && old.SHA256 == f.SHA256 {
+			c.files[dataset] = append(c.files[dataset], old)
+			return nil
+		}
+	}
+	return fmt.Errorf("carry %s: not a file of the previous manifest's dataset %q", f.Path, dataset)
+}
+
 // Abort discards the file.
 func (f *FileWriter) Abort() error {
 	f.c.mu.Lock()

@@ -217,6 +217,13 @@ func isLowSurrogate(b []byte) bool {
 	return ok && 0xDC00 <= r && r < 0xE000
 }
 
+// SanitizeString applies the UTF-8 rule to s: each byte that does not
+// start a valid UTF-8 sequence becomes U+FFFD. It returns the result and
+// the number of bytes replaced. Importers that hold source values as Go
+// strings (rather than JSON text, see SanitizeJSON) apply it before
+// encoding them, since encoding/json would replace the bytes uncounted.
+func SanitizeString(s string) (string, int) { return sanitizeString(s) }
+
 // sanitizeString replaces each byte of s that does not start a valid UTF-8
 // sequence with U+FFFD and returns the result and the number replaced.
 func sanitizeString(s string) (string, int) {

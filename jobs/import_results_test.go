@@ -3,12 +3,14 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
@@ -99,5 +101,77 @@ func TestImportResults(t *testing.T) {
 	_, err = jobs.Import(context.Background(), jobs.ImportOptions{Format: "swe-agent", Files: files, Output: t.TempDir(), OnError: columnar.OnErrorFail, Parquet: cfg.Parquet, Results: []string{files[0]}}, quiet())
 	if err == nil || !strings.Contains(err.Error(), "--results: "+files[0]) {
 		t.Errorf("not a report: err = %v", err)
+	}
+}
+
+// TestImportResultsAtScale is the held-out check in small: 300 runs of
+// distinct instances, each a copy of the real github_issue.traj.json, which
+// the heuristic calls a success, and a combined SWE-bench report that
+// resolves 223 of them, fails 70 with tests, 5 with empty patches and 2 with
+// errors. With --results the imported successes are exactly the report's
+// resolved count, every run is imported once under an id of its own and
+// every verdict is used.
+func TestImportResultsAtScale(t *testing.T) {
+	cfg := config(t, "unused", "unused")
+	id := func(i int) string { return fmt.Sprintf("org__repo-%d", 1000+i) }
+	files := miniRuns(t, "github_issue.traj.json", 300, id)
+	lists := map[string][]string{}
+	for i := range files {
+		switch {
+		case i < 223:
+			lists["resolved_ids"] = append(lists["resolved_ids"], id(i))
+		case i < 293:
+			lists["unresolved_ids"] = append(lists["unresolved_ids"], id(i))
+		case i < 298:
+			lists["empty_patch_ids"] = append(lists["empty_patch_ids"], id(i))
+		default:
+			lists["error_ids"] = append(lists["error_ids"], id(i))
+		}
+		lists["completed_ids"] = append(lists["completed_ids"], id(i))
+	}
+	rep, err := json.Marshal(lists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(t.TempDir(), "mini.run1.json")
+	if err := os.WriteFile(results, rep, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		results   []string
+		successes int64
+	}{
+		{"heuristic", nil, 300},
+		{"with --results", []string{results}, 223},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "ds")
+			m, err := jobs.Import(context.Background(), jobs.ImportOptions{Format: "mini-swe-agent", Files: files, Output: out, OnError: columnar.OnErrorFail, Parquet: cfg.Parquet, Results: tc.results}, quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.results != nil && (m.Counters["results_matched"] != 300 || m.Counters["results_unmatched"] != 0 || m.Counters["results_unused"] != 0) {
+				t.Errorf("counters %v: want 300 matched, none unmatched or unused", m.Counters)
+			}
+			in, err := jobs.Inspect(context.Background(), out, cfg.S3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.Rows != 300 || in.Successes != tc.successes {
+				t.Errorf("rows %d, successes %d; want 300 and %d", in.Rows, in.Successes, tc.successes)
+			}
+			ids := map[string]bool{}
+			err = jobs.ReadDataset(context.Background(), out, storage.S3Config{}, columnar.TrajectoriesDataset, columnar.TrajectorySchema, func(tr *columnar.Trajectory) error {
+				ids[tr.TrajectoryID] = true
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) != 300 {
+				t.Errorf("%d distinct ids, want 300", len(ids))
+			}
+		})
 	}
 }

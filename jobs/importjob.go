@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
@@ -23,7 +24,7 @@ const NativeJSONL = "jsonl"
 
 // ImportOptions configures an import.
 type ImportOptions struct {
-	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, parquet, jsonl
+	// Format is swe-agent, mini-swe-agent, openai-chat, openhands, atif, parquet, jsonl
 	// or auto (detected per file from its content).
 	Format string
 	// Files are local source files, imported in the order given.
@@ -39,9 +40,22 @@ type ImportOptions struct {
 	Results []string
 	// Map is the Parquet mapping of --from parquet: a built-in name or a
 	// YAML mapping file (see importer.ParquetMapping); empty is "chat".
-	Map     string
+	Map string
+	// Append adds the trajectories to the trajectory dataset already
+	// committed at Output instead of replacing it (see Import). Without a
+	// dataset there, the import creates one as usual.
+	Append  bool
 	mapping *importer.ParquetMapping
+	// carryBytes replaces appendCarryBytes when positive (for tests).
+	carryBytes int64
 }
+
+// appendCarryBytes is the size from which a Parquet file of the dataset an
+// import appends to is kept as it is; smaller files are rewritten together
+// with the new rows, so that importing files one at a time into one
+// dataset does not leave a part file (and its few kilobytes of Parquet
+// metadata) per import.
+const appendCarryBytes = 32 << 20
 
 // Import converts source files to a canonical trajectory dataset at
 // opts.Output: Parquet part files (partitioned by the day of created_at
@@ -63,6 +77,18 @@ type ImportOptions struct {
 // the heuristic) and results_unused (verdicts of instances not imported).
 // A failed import to a local directory it created removes that directory
 // when nothing is left in it.
+//
+// With Append, the trajectories of the dataset committed at Output come
+// first, in their order, then the new ones, and the manifest lists the
+// inputs of both and sums their counters (this import's own rows are
+// append_rows_imported and append_rows_skipped). Its Parquet files
+// smaller than 32 MiB are read and rewritten with the new rows (appending
+// files one at a time then gives the same part files as importing them
+// together); larger ones are kept as they are (counted in
+// append_carried_files), and only their ids are read. Ids must be unique
+// across old and new rows alike. The fingerprint covers the previous
+// manifest's, so the same append run twice adds the same rows twice:
+// duplicate ids, an error under on_error fail.
 func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columnar.Manifest, error) {
 	started := time.Now().UTC()
 	if len(opts.Files) == 0 {
@@ -103,6 +129,15 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		inputs = append(inputs, columnar.InputEntry{Path: filepath.Base(name), Bytes: n})
 		fmt.Fprintf(h, "%s %s\n", filepath.Base(name), sum)
 	}
+	var prev *columnar.Manifest
+	if opts.Append {
+		if prev, err = previousDataset(ctx, opts.Output, opts.S3); err != nil {
+			return nil, err
+		}
+		if prev != nil {
+			fmt.Fprintf(h, "append to %s\n", prev.Fingerprint)
+		}
+	}
 	for _, name := range opts.Results {
 		_, sum, err := hashFile(name)
 		if err != nil {
@@ -139,6 +174,15 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		m.Counters["results_matched"], m.Counters["results_unmatched"] = 0, 0
 	}
 	ids := &importer.IDSet{}
+	if prev != nil {
+		carry := opts.carryBytes
+		if carry <= 0 {
+			carry = appendCarryBytes
+		}
+		if err := appendPrevious(ctx, out, prev, opts.Parquet, carry, ids, m, log); err != nil {
+			return fail(fmt.Errorf("--append: %w", err))
+		}
+	}
 	emit := func(t columnar.Trajectory) error {
 		if results != nil {
 			matched, err := results.apply(&t)
@@ -191,17 +235,123 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	}
 	m.Inputs = inputs
 	m.Counters["files_read"] = int64(len(opts.Files))
+	var appended string
+	if prev != nil {
+		m.Counters["append_rows_imported"] = m.Counters["rows_imported"]
+		m.Counters["append_rows_skipped"] = m.Counters["rows_skipped"]
+		m.Inputs = append(append([]columnar.InputEntry(nil), prev.Inputs...), inputs...)
+		for k, v := range prev.Counters {
+			if !strings.HasPrefix(k, "append_") {
+				m.Counters[k] += v
+			}
+		}
+		appended = prev.Fingerprint
+	}
 	m.Config, _ = json.Marshal(struct {
 		Format  string                   `json:"format"`
 		OnError columnar.OnError         `json:"on_error"`
 		Parquet ParquetConfig            `json:"parquet"`
 		Results []string                 `json:"results,omitempty"`
 		Map     *importer.ParquetMapping `json:"map,omitempty"`
-	}{opts.Format, opts.OnError, opts.Parquet, opts.Results, opts.mapping})
+		// AppendedTo is the fingerprint of the dataset appended to.
+		AppendedTo string `json:"appended_to,omitempty"`
+	}{opts.Format, opts.OnError, opts.Parquet, opts.Results, opts.mapping, appended})
 	if err := commit(ctx, out.c, m, "import-"+fp, "import", started, log, nil); err != nil {
 		return fail(err)
 	}
 	return m, nil
+}
+
+// previousDataset returns the trajectory dataset manifest committed at
+// uri, or nil when there is none.
+func previousDataset(ctx context.Context, uri string, s3 storage.S3Config) (*columnar.Manifest, error) {
+	b, err := storage.Open(ctx, uri, s3)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	defer b.Close()
+	m, err := columnar.ReadManifest(ctx, b, columnar.DatasetManifest)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--append: %s: %w", storage.Redact(uri), err)
+	}
+	d := m.Dataset(columnar.TrajectoriesDataset)
+	if d == nil {
+		return nil, fmt.Errorf("--append: %s: the manifest has no %q dataset", storage.Redact(uri), columnar.TrajectoriesDataset)
+	}
+	if err := d.Check(columnar.TrajectorySchema); err != nil {
+		return nil, fmt.Errorf("--append: %s: %w", storage.Redact(uri), err)
+	}
+	return m, nil
+}
+
+// trajectoryIDRow is the projection that reads only trajectory ids.
+type trajectoryIDRow struct {
+	TrajectoryID string `parquet:"trajectory_id"`
+}
+
+// appendPrevious puts the trajectories of prev, the dataset an import
+// appends to, into the new output: the rows of its files under carryBytes
+// through out's sink, its larger files carried over as they are (with
+// their JSONL copies; a file without one is rewritten when the import
+// writes JSONL). Every id goes into ids.
+func appendPrevious(ctx context.Context, out *datasetOutput, prev *columnar.Manifest, p ParquetConfig, carryBytes int64, ids *importer.IDSet, m *columnar.Manifest, log *slog.Logger) error {
+	if got := out.c.Previous(); got == nil || got.Fingerprint != prev.Fingerprint {
+		return errors.New("the dataset at the output changed during the import")
+	}
+	for _, k := range []string{"append_previous_rows", "append_rewritten_files", "append_carried_files"} {
+		m.Counters[k] = 0
+	}
+	b := out.c.Bucket()
+	jsonlName := columnar.TrajectoriesDataset + ".jsonl"
+	siblings := map[string]columnar.FileEntry{}
+	if jd := prev.Dataset(jsonlName); jd != nil {
+		for _, f := range jd.Files {
+			siblings[f.Path] = f
+		}
+	}
+	for _, f := range prev.Dataset(columnar.TrajectoriesDataset).Files {
+		src := columnar.SourceFile{Key: f.Path, Rel: f.Path, Size: f.Bytes, Format: columnar.FormatOf(f.Path), Partition: f.Partition}
+		sibling, hasSibling := siblings[strings.TrimSuffix(f.Path, ".parquet")+".jsonl"]
+		place := func(pos columnar.Position) string {
+			return fmt.Sprintf("%s (row %d of the dataset appended to)", pos.File, pos.Row)
+		}
+		if f.Bytes >= carryBytes && src.Format == "parquet" && (!p.JSONL || hasSibling) {
+			_, err := columnar.ScanFile(ctx, b, src, columnar.ReadOptions{}, columnar.OnErrorFail, nil, func(r *trajectoryIDRow, pos columnar.Position) error {
+				return ids.Add(r.TrajectoryID, place(pos), 0)
+			})
+			if err != nil {
+				return err
+			}
+			if err := out.c.Carry(columnar.TrajectoriesDataset, f); err != nil {
+				return err
+			}
+			if p.JSONL {
+				if err := out.c.Carry(jsonlName, sibling); err != nil {
+					return err
+				}
+			}
+			m.Counters["append_carried_files"]++
+			m.Counters["append_previous_rows"] += f.Rows
+			log.Debug("kept", "file", f.Path, "rows", f.Rows)
+			continue
+		}
+		st, err := columnar.ScanFile(ctx, b, src, columnar.ReadOptions{}, columnar.OnErrorFail, nil, func(t *columnar.Trajectory, pos columnar.Position) error {
+			if err := ids.Add(t.TrajectoryID, place(pos), 0); err != nil {
+				return err
+			}
+			return out.sink.Write(ctx, *t)
+		})
+		if err != nil {
+			return err
+		}
+		m.Counters["append_rewritten_files"]++
+		m.Counters["append_previous_rows"] += st.Rows
+		log.Debug("rewritten", "file", f.Path, "rows", st.Rows)
+	}
+	return nil
 }
 
 // errNoTrajectories is the error of a file that holds no trajectory.

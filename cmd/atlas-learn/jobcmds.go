@@ -127,12 +127,14 @@ func sharding(cmd *cobra.Command, shard string, shards int, reduce bool, wait ti
 func newImportCmd(g *globals) *cobra.Command {
 	var from, output string
 	var results []string
+	var appendTo bool
 	cmd := &cobra.Command{
-		Use:   "import --from FORMAT --output URI [--results FILE]... FILES...",
-		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat, OpenHands or native JSONL trajectories to the canonical Parquet dataset",
+		Use:   "import --from FORMAT --output URI [--results FILE]... [--append] FILES...",
+		Short: "convert SWE-agent, mini-swe-agent, OpenAI-chat, OpenHands, ATIF, foreign Parquet or native JSONL trajectories to the canonical Parquet dataset",
 		Example: `  atlas-learn import --from swe-agent --output data/swe ../shared/data/trajectories/swe-agent/*.traj
   atlas-learn import --from openai-chat --on-error skip --output s3://bucket/chat dataset.jsonl
-  atlas-learn import --from swe-agent --results gpt-4o.run1.json --output data/swe runs/*/*.traj   # --results once per file: a glob after it would be read as trajectories`,
+  atlas-learn import --from swe-agent --results gpt-4o.run1.json --output data/swe runs/*/*.traj   # --results once per file: a glob after it would be read as trajectories
+  atlas-learn import --from auto --append --output data/all new-run.traj   # add to the dataset at data/all`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error", "map": "import.map"})
@@ -143,11 +145,15 @@ func newImportCmd(g *globals) *cobra.Command {
 			if from != "parquet" && from != "auto" && !cmd.Flags().Changed("map") {
 				mapping = ""
 			}
-			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping}, log)
+			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping, Append: appendTo}, log)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], storage.Redact(output))
+			if n, ok := m.Counters["append_previous_rows"]; ok {
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s, after the %d already there: %d in all\n", m.Counters["append_rows_imported"], m.Counters["append_rows_skipped"], storage.Redact(output), n, m.Counters["rows_imported"])
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %d trajectories (%d skipped) into %s\n", m.Counters["rows_imported"], m.Counters["rows_skipped"], storage.Redact(output))
+			}
 			if n := m.Counters["duplicate_ids"]; n > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "WARNING: %d records skipped for a duplicate trajectory_id\n", n)
 			}
@@ -162,6 +168,7 @@ func newImportCmd(g *globals) *cobra.Command {
 	f.String("map", "", "with --from parquet: the column mapping, a built-in (chat, swe-smith, nebius; default chat) or a YAML mapping file (config import.map)")
 	f.StringVar(&output, "output", "", "output dataset location (required)")
 	f.String("on-error", "", "fail or skip: what a bad record does (config on_error)")
+	f.BoolVar(&appendTo, "append", false, "add the trajectories to the dataset already at --output (its small part files are rewritten with them) instead of replacing it")
 	f.StringArrayVar(&results, "results", nil, "SWE-bench evaluation results (per-instance report.json or a combined report with resolved_ids); sets outcome.success and reward from them (repeatable)")
 	_ = cmd.MarkFlagRequired("from")
 	_ = cmd.MarkFlagRequired("output")

@@ -271,13 +271,14 @@ func elementFields(f parquet.Node) map[string]bool {
 }
 
 // chatRecord turns one row into the JSON object the chat converter reads,
-// and returns the row's columns as JSON for extra.source.
-func (b *boundMapping) chatRecord(row map[string]any) (data []byte, orig map[string]json.RawMessage, origOf map[string]string, err error) {
+// and returns the row's columns as JSON for extra.source and the number of
+// invalid UTF-8 bytes replaced in its values.
+func (b *boundMapping) chatRecord(row map[string]any) (data []byte, orig map[string]json.RawMessage, origOf map[string]string, replaced int, err error) {
 	orig = make(map[string]json.RawMessage, len(row))
 	for k, v := range row {
-		raw, err := marshalJSON(plainValue(v))
+		raw, err := marshalJSON(plainValue(v, &replaced))
 		if err != nil {
-			return nil, nil, nil, fieldErrorf(k, "encode as JSON: %w", err)
+			return nil, nil, nil, 0, fieldErrorf(k, "encode as JSON: %w", err)
 		}
 		orig[k] = raw
 	}
@@ -308,14 +309,14 @@ func (b *boundMapping) chatRecord(row map[string]any) (data []byte, orig map[str
 	}
 	if raw, ok := in[msgKey]; ok {
 		if in[msgKey], err = b.messages(origOf[msgKey], raw); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, 0, err
 		}
 	}
 	data, err = marshalJSON(in)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("encode row: %w", err)
+		return nil, nil, nil, 0, fmt.Errorf("encode row: %w", err)
 	}
-	return data, orig, origOf, nil
+	return data, orig, origOf, replaced, nil
 }
 
 // messages decodes a message list held as a JSON string and renames the
@@ -365,18 +366,46 @@ func (b *boundMapping) messages(col string, raw json.RawMessage) (json.RawMessag
 }
 
 // plainValue makes a value read by parquet-go encodable as JSON: byte
-// slices become strings (BYTE_ARRAY columns without a STRING annotation).
-func plainValue(v any) any {
+// slices become strings (BYTE_ARRAY columns without a STRING annotation),
+// and strings and map keys that are not UTF-8 get the UTF-8 rule
+// (columnar.SanitizeString), counted in *replaced — encoding/json would
+// replace their invalid bytes without a word.
+func plainValue(v any, replaced *int) any {
 	switch x := v.(type) {
 	case []byte:
-		return string(x)
+		s, n := columnar.SanitizeString(string(x))
+		*replaced += n
+		return s
+	case string:
+		s, n := columnar.SanitizeString(x)
+		*replaced += n
+		return s
 	case map[string]any:
-		for k, e := range x {
-			x[k] = plainValue(e)
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // a deterministic choice of "#2" below
+		for _, k := range keys {
+			e := x[k]
+			clean, n := columnar.SanitizeString(k)
+			if n > 0 {
+				// As for metadata keys: a key equal to another once
+				// replaced keeps its value under "KEY#2", "KEY#3", ...
+				delete(x, k)
+				for i, base := 2, clean; ; i++ {
+					if _, taken := x[clean]; !taken {
+						break
+					}
+					clean = fmt.Sprintf("%s#%d", base, i)
+				}
+			}
+			*replaced += n
+			x[clean] = plainValue(e, replaced)
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = plainValue(e)
+			x[i] = plainValue(e, replaced)
 		}
 	}
 	return v
@@ -425,14 +454,16 @@ func (s *session) importParquet(r io.Reader) error {
 			return fmt.Errorf("import %s: row %d: %w", s.name, n, err)
 		}
 		rec := record{name: s.name, stem: stem, row: n + 1}
-		data, orig, origOf, err := b.chatRecord(row)
+		data, orig, origOf, replaced, err := b.chatRecord(row)
 		if err != nil {
 			if herr := s.bad(s.recordError(rec, err)); herr != nil {
 				return herr
 			}
 			continue
 		}
-		rec.data, rec.replaced = columnar.SanitizeJSON(data)
+		var more int
+		rec.data, more = columnar.SanitizeJSON(data) // a JSON string column's surrogate escapes
+		rec.replaced = replaced + more
 		if err := s.handle(rec, b.converter(orig, origOf)); err != nil {
 			return err
 		}

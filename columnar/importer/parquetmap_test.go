@@ -332,3 +332,32 @@ func TestParquetBadRowSkippable(t *testing.T) {
 		t.Errorf("errors: %v, %v", st.Errors[0], st.Errors[1])
 	}
 }
+
+// TestParquetInvalidUTF8 reads a foreign Parquet file whose strings and
+// map keys are not UTF-8. Each invalid byte becomes U+FFFD and is counted,
+// in mapped columns and in extra.source alike; encoding/json once replaced
+// them uncounted, so the import reported none.
+func TestParquetInvalidUTF8(t *testing.T) {
+	rows := smithRows()
+	rows[0].Messages[1].Content = "Fix the caf\xe9 bug."      // mapped: the task (1)
+	rows[0].Messages[3].Content = "a.py \xff\xfe"             // mapped: an observation (2)
+	rows[0].Meta = map[string]string{"sp\xfflit": "tr\xe9in"} // unmapped: key and value (2)
+	trs, st, err := importPQ(t, "smith.parquet", writeParquet(t, rows), builtin(t, "swe-smith"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.UTF8Replacements != 5 || len(trs) != 1 || trs[0].UTF8Replacements() != 5 {
+		t.Fatalf("replacements: stats %d, trajectory %d; want 5", st.UTF8Replacements, trs[0].UTF8Replacements())
+	}
+	tr := trs[0]
+	if tr.Task.Description != "Fix the caf\uFFFD bug." || tr.Steps[0].Observation != "a.py \uFFFD\uFFFD" {
+		t.Errorf("task %q, observation %q", tr.Task.Description, tr.Steps[0].Observation)
+	}
+	src, _ := extraOf(t, tr)["source"].(map[string]any)
+	if meta, _ := src["meta"].(map[string]any); meta["sp\uFFFDlit"] != "tr\uFFFDin" {
+		t.Errorf("extra.source.meta = %v", src["meta"])
+	}
+	if c := tr; c.SanitizeUTF8() != 0 {
+		t.Errorf("the trajectory still holds invalid UTF-8")
+	}
+}

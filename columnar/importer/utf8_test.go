@@ -118,6 +118,19 @@ func TestInvalidUTF8(t *testing.T) {
 			b, n := latin1(d)
 			return input{b, n, true}
 		}},
+		{"openhands Latin-1", OpenHands, filepath.Join(shared, "openhands/wrong_initial_state.json"), func(d []byte) input {
+			b, n := latin1(d)
+			return input{b, n, true}
+		}},
+		{"openhands mixed", OpenHands, filepath.Join(shared, "openhands/basic.json"), func(d []byte) input {
+			d = replaceN(t, d, `"object": "chat.completion`, "\"object\": \"chat.completion\\udfff\xfe", 1) // in extra only: an unpaired surrogate, an invalid byte
+			b, n := latin1(d)
+			return input{b, n + 2, false}
+		}},
+		{"atif Latin-1", ATIF, "testdata/atif_sample.json", func(d []byte) input {
+			b, n := latin1(d)
+			return input{b, n, true}
+		}},
 	}
 	dir := t.TempDir()
 	var files []string
@@ -191,6 +204,8 @@ func TestImportedParquetReadable(t *testing.T) {
 		{SWEAgent, []string{filepath.Join(shared, "swe-agent/*.traj"), "testdata/*.traj"}},
 		{MiniSWEAgent, []string{filepath.Join(shared, "mini-swe-agent*/*.traj.json"), "testdata/*.traj.json"}},
 		{OpenAIChat, []string{"testdata/*.jsonl"}},
+		{OpenHands, []string{filepath.Join(shared, "openhands/*.json"), "testdata/openhands_*.jsonl"}},
+		{ATIF, []string{"testdata/atif_*.json"}},
 	}
 	dir := t.TempDir()
 	var files []string
