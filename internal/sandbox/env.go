@@ -232,6 +232,11 @@ func resolvePython(ctx context.Context, env *environment, name string) ([]string
 	args := append(slices.Clone(env.pyFlags), "-c", probeScript)
 	out, err := exec.CommandContext(ctx, path, args...).Output()
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// Killed because the caller gave up (or the probe's own
+			// deadline passed): say so, not "signal: killed".
+			return nil, errorf("probing python interpreter %q: %w", path, cerr)
+		}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			return nil, errorf("probing python interpreter %q: %w: %s", path, err, ee.Stderr)
