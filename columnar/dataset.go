@@ -150,12 +150,20 @@ func OpenDataset(ctx context.Context, b storage.BucketReader, root, dataset stri
 		}
 		return false
 	}
+	// Loose files sort by key; a governed directory's files sort as one
+	// group, at its key, in its manifest's order (a reduced run's shard
+	// files are in shard order, which is not key order past 9 shards).
+	type keyed struct {
+		group string
+		f     SourceFile
+	}
+	var all []keyed
 	for _, o := range objs {
 		rel := strings.TrimPrefix(o.Key, prefix)
 		if hidden(rel) || FormatOf(rel) == "" || underManifest(rel) {
 			continue
 		}
-		src.Files = append(src.Files, SourceFile{Key: o.Key, Rel: rel, Size: o.Size, Format: FormatOf(rel), Partition: PartitionOf(rel), ContentID: etagID(o.ETag)})
+		all = append(all, keyed{o.Key, SourceFile{Key: o.Key, Rel: rel, Size: o.Size, Format: FormatOf(rel), Partition: PartitionOf(rel), ContentID: etagID(o.ETag)}})
 	}
 	for _, d := range governed {
 		sub := storage.Join(root, d)
@@ -172,10 +180,13 @@ func OpenDataset(ctx context.Context, b storage.BucketReader, root, dataset stri
 		}
 		for _, f := range files {
 			f.Rel = storage.Join(d, f.Rel)
-			src.Files = append(src.Files, f)
+			all = append(all, keyed{storage.Join(root, d) + "/", f})
 		}
 	}
-	sort.Slice(src.Files, func(i, j int) bool { return src.Files[i].Key < src.Files[j].Key })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].group < all[j].group })
+	for _, k := range all {
+		src.Files = append(src.Files, k.f)
+	}
 	if len(src.Files) == 0 {
 		return nil, fmt.Errorf("%s: no .parquet or .jsonl files found: %w", where, storage.ErrNotFound)
 	}

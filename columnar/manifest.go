@@ -135,6 +135,29 @@ type FileEntry struct {
 	Rows      int64  `json:"rows"`
 	Bytes     int64  `json:"bytes"`
 	SHA256    string `json:"sha256"`
+	// Adopted marks a file another output wrote and committed (a shard of
+	// a many-worker run): replacing this manifest never deletes it.
+	Adopted bool `json:"adopted,omitempty"`
+
+	// order ranks adopted files by the adoption that brought them.
+	order int
+}
+
+// sortFiles puts a dataset's files in reading order: by partition, then
+// by the order they were adopted in (shard 0's before shard 1's), then by
+// path. For a committer's own files, whose paths are <dir>/<partition>/
+// part-<n>, that is path order.
+func sortFiles(files []FileEntry) {
+	sort.SliceStable(files, func(i, j int) bool {
+		a, b := files[i], files[j]
+		if a.Partition != b.Partition {
+			return a.Partition < b.Partition
+		}
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		return a.Path < b.Path
+	})
 }
 
 // InputEntry is one file read.
@@ -227,6 +250,7 @@ type Committer struct {
 	datasets   map[string]declared
 	written    []string
 	open       map[*FileWriter]bool
+	adoptions  int
 }
 
 type declared struct {
@@ -295,7 +319,7 @@ func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
 		return nil, Schema{}, fmt.Errorf("dataset %q: not written by this run", dataset)
 	}
 	files := append([]FileEntry(nil), c.files[dataset]...)
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	sortFiles(files)
 	out := make([]SourceFile, len(files))
 	for i, f := range files {
 		out[i] = SourceFile{Key: c.key(f.Path), Rel: f.Path, Size: f.Bytes, Format: d.format, Partition: f.Partition, ContentID: "sha256:" + f.SHA256}
@@ -306,8 +330,10 @@ func (c *Committer) Emitted(dataset string) ([]SourceFile, Schema, error) {
 // Adopt makes files already stored under the committer's root (written
 // and committed by another output, such as a shard of a many-worker run)
 // part of dataset, declared with info and format as by Declare. Adopted
-// files are named by the manifest like the committer's own, but Abort
-// never deletes them: they belong to the output that wrote them.
+// files are named by the manifest like the committer's own, marked
+// adopted, and never deleted by this committer or a later one: they
+// belong to the output that wrote them. Files of later calls read after
+// those of earlier ones, partition by partition.
 func (c *Committer) Adopt(info DatasetInfo, format string, files []FileEntry) error {
 	for _, f := range files {
 		if !safeRel(f.Path) || !safePartition(f.Partition) {
@@ -320,7 +346,11 @@ func (c *Committer) Adopt(info DatasetInfo, format string, files []FileEntry) er
 		return fmt.Errorf("adopt dataset %q: declared as %s %s, adopted files are %s %s", info.Name, d.format, d.info.Schema, format, info.Schema)
 	}
 	c.datasets[info.Name] = declared{info: info, format: format}
-	c.files[info.Name] = append(c.files[info.Name], files...)
+	c.adoptions++
+	for _, f := range files {
+		f.Adopted, f.order = true, c.adoptions
+		c.files[info.Name] = append(c.files[info.Name], f)
+	}
 	return nil
 }
 
@@ -433,7 +463,7 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 	m.Datasets = m.Datasets[:0]
 	for _, n := range names {
 		files := append([]FileEntry{}, c.files[n]...)
-		sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+		sortFiles(files)
 		dd := c.datasets[n]
 		d := DatasetEntry{Name: n, Format: dd.format, Schema: dd.info.Schema.Name, SchemaVersion: dd.info.Schema.Version, Stage: dd.info.Stage, Files: files}
 		for _, f := range files {
@@ -484,7 +514,7 @@ func (c *Committer) Commit(ctx context.Context, m *Manifest) error {
 		var errs []error
 		for _, d := range c.old.Datasets {
 			for _, f := range d.Files {
-				if !keep[f.Path] {
+				if !keep[f.Path] && !f.Adopted {
 					if err := c.b.Delete(dctx, c.key(f.Path)); err != nil {
 						errs = append(errs, err)
 					}
@@ -537,8 +567,18 @@ func (c *Committer) Abort(ctx context.Context) error {
 	}
 	defer c.unmark(ctx)
 	keep := map[string]bool{}
-	if c.old != nil {
-		for _, d := range c.old.Datasets {
+	// The files of the manifest committed now, which another attempt at
+	// the same output may have written since this one started (with the
+	// same names, byte for byte), are kept, as are the previous one's.
+	committed := []*Manifest{c.old}
+	if now, err := ReadManifest(ctx, c.b, c.key(c.manifestName)); err == nil {
+		committed = append(committed, now)
+	}
+	for _, m := range committed {
+		if m == nil {
+			continue
+		}
+		for _, d := range m.Datasets {
 			for _, f := range d.Files {
 				keep[f.Path] = true
 			}

@@ -192,7 +192,7 @@ func (p *runPlan) newAttempt(c *columnar.Committer, dir string, inputs []columna
 func (a *attempt) env(name string) (*Env, *[]string) {
 	ds := &[]string{}
 	cfg := a.p.cfg
-	return &Env{RunID: a.p.runID, Fingerprint: a.p.fp, RunDir: a.dir, Workers: cfg.Workers, Log: a.p.log.With("stage", name), S3: cfg.S3,
+	return &Env{RunID: a.p.runID, Fingerprint: a.p.fp, RunDir: a.dir, CacheDir: storage.Join(a.p.runDir, "_llm_cache"), Workers: cfg.Workers, Log: a.p.log.With("stage", name), S3: cfg.S3,
 		stage: name, c: a.c, parquet: cfg.Parquet, counters: &Counters{}, runtime: &Counters{}, datasets: ds, warnings: a.warnings, hooks: a.hooks, aborts: &a.aborts, inputs: a.inputs}, ds
 }
 

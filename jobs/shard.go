@@ -66,8 +66,19 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 // dirName is the shard's directory name under runs/<run-id>/shards/.
 func (s Shard) dirName() string { return fmt.Sprintf("%d-of-%d", s.Index, s.Count) }
 
-// ShardDir is the directory of a shard's outputs under the output.
-func ShardDir(runDir string, s Shard) string { return storage.Join(runDir, "shards", s.dirName()) }
+// ShardDir is the directory of a shard's outputs under the output:
+// runs/<run-id>/_shards/<fingerprint>/<i>-of-<N>/. Readers of a
+// directory skip "_" paths, so a run's shards are never read as data of
+// their own, only through the run manifest that adopts them; the
+// fingerprint keeps shards of another input (under a fixed run id) apart.
+func ShardDir(runDir, fingerprint string, s Shard) string {
+	return storage.Join(runDir, shardsRel(fingerprint, s))
+}
+
+// shardsRel is a shard's directory relative to its run's.
+func shardsRel(fingerprint string, s Shard) string {
+	return storage.Join("_shards", fingerprint, s.dirName())
+}
 
 func (ro RunOptions) validate() error {
 	switch {
@@ -96,7 +107,8 @@ func shardFiles(files []columnar.SourceFile, s Shard) []columnar.SourceFile {
 	for j, f := range files {
 		var i int
 		if total > 0 {
-			i = int(offset * int64(s.Count) / total)
+			// An empty file at the end starts at total: the last shard's.
+			i = min(int(offset*int64(s.Count)/total), s.Count-1)
 		} else {
 			i = j * s.Count / len(files)
 		}
@@ -114,13 +126,18 @@ func shardFiles(files []columnar.SourceFile, s Shard) []columnar.SourceFile {
 func (p *runPlan) runShard(ctx context.Context, out storage.Bucket, ro RunOptions) (*Result, error) {
 	sh := ro.Shard
 	files := shardFiles(p.src.Files, sh)
-	dir := ShardDir(p.runDir, sh)
+	dir := ShardDir(p.runDir, p.fp, sh)
 	what := fmt.Sprintf("run %s shard %s", p.runID, sh)
 	key := storage.Join(dir, columnar.RunManifest)
 	switch m, err := columnar.ReadManifest(ctx, out, key); {
 	case err == nil && m.Kind == "shard" && m.Fingerprint == p.fp:
-		p.log.Info("shard already committed", "run_id", p.runID, "shard", sh.String(), "manifest", p.outLoc.Join(key).String())
-		return &Result{RunDir: dir, Manifest: m, SkippedFiles: p.skipped, Shard: &sh, AlreadyCommitted: true}, nil
+		// Committed before, and whole: nothing to run.
+		ferr := filesPresent(ctx, out, dir, m)
+		if ferr == nil {
+			p.log.Info("shard already committed", "run_id", p.runID, "shard", sh.String(), "manifest", p.outLoc.Join(key).String())
+			return &Result{RunDir: dir, Manifest: m, SkippedFiles: p.skipped, Shard: &sh, AlreadyCommitted: true}, nil
+		}
+		p.log.Warn("shard committed before but not whole: running it again", "shard", sh.String(), "error", ferr)
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -186,7 +203,7 @@ func (p *runPlan) waitShards(ctx context.Context, out storage.Bucket, n int, wai
 				continue
 			}
 			sh := Shard{Index: i, Count: n}
-			key := storage.Join(ShardDir(p.runDir, sh), columnar.RunManifest)
+			key := storage.Join(ShardDir(p.runDir, p.fp, sh), columnar.RunManifest)
 			m, err := columnar.ReadManifest(ctx, out, key)
 			switch {
 			case errors.Is(err, storage.ErrNotFound):
@@ -204,7 +221,7 @@ func (p *runPlan) waitShards(ctx context.Context, out storage.Bucket, n int, wai
 			break
 		}
 		if !time.Now().Before(deadline) {
-			return nil, &ShardsMissingError{RunID: p.runID, Missing: missing, Elsewhere: otherShardSets(ctx, out, p.runDir)}
+			return nil, &ShardsMissingError{RunID: p.runID, Missing: missing, Elsewhere: otherShardSets(ctx, out, p.runDir, p.fp)}
 		}
 		p.log.Info("waiting for shards", "run_id", p.runID, "missing", len(missing), "of", n)
 		select {
@@ -258,20 +275,24 @@ func stageNames(st []columnar.StageEntry) []string {
 	return out
 }
 
-// otherShardSets lists, best effort, the runs under out with a shards/
-// directory other than runDir's.
-func otherShardSets(ctx context.Context, out storage.Bucket, runDir string) []string {
+// otherShardSets lists, best effort, the shard sets under out other
+// than this run's (runs/<id>/_shards/<fingerprint>/).
+func otherShardSets(ctx context.Context, out storage.Bucket, runDir, fp string) []string {
 	var found []string
 	seen := map[string]bool{}
 	enough := errors.New("enough")
+	mine := storage.Join(runDir, "_shards", fp)
 	_ = out.Iter(ctx, "runs/", func(o storage.ObjectInfo) error {
-		rest := strings.TrimPrefix(o.Key, "runs/")
-		run, tail, ok := strings.Cut(rest, "/")
-		if !ok || !strings.HasPrefix(tail, "shards/") || seen[run] || storage.Join("runs", run) == runDir {
+		parts := strings.SplitN(o.Key, "/", 5)
+		if len(parts) < 5 || parts[2] != "_shards" {
 			return nil
 		}
-		seen[run] = true
-		found = append(found, storage.Join("runs", run, "shards"))
+		set := strings.Join(parts[:4], "/")
+		if seen[set] || set == mine {
+			return nil
+		}
+		seen[set] = true
+		found = append(found, set)
 		if len(found) == 5 {
 			return enough
 		}
@@ -281,6 +302,23 @@ func otherShardSets(ctx context.Context, out storage.Bucket, runDir string) []st
 	return found
 }
 
+// filesPresent reports a file a committed manifest under dir names that
+// is missing or of another size.
+func filesPresent(ctx context.Context, b storage.Bucket, dir string, m *columnar.Manifest) error {
+	for _, d := range m.Datasets {
+		for _, f := range d.Files {
+			info, err := b.Stat(ctx, storage.Join(dir, f.Path))
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.Path, err)
+			}
+			if info.Size != f.Bytes {
+				return fmt.Errorf("%s: %d bytes, the manifest says %d", f.Path, info.Size, f.Bytes)
+			}
+		}
+	}
+	return nil
+}
+
 // adopt makes the shards' committed files the run's datasets, and sums
 // what their trajectory stages counted: the reduce step's stand-in for
 // the stream.
@@ -288,14 +326,14 @@ func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
 	type pending struct {
 		info   columnar.DatasetInfo
 		format string
-		files  []columnar.FileEntry
-		empty  []columnar.FileEntry // shard 0's files, kept when no shard has rows
+		files  [][]columnar.FileEntry // by shard: those with rows
+		empty  []columnar.FileEntry   // shard 0's files, kept when no shard has rows
 	}
 	var order []string
 	datasets := map[string]*pending{}
 	out := &streamed{counters: map[string]int64{}}
 	for i, m := range shards {
-		prefix := storage.Join("shards", Shard{Index: i, Count: len(shards)}.dirName())
+		prefix := shardsRel(m.Fingerprint, Shard{Index: i, Count: len(shards)})
 		for _, d := range m.Datasets {
 			pd := datasets[d.Name]
 			info := columnar.DatasetInfo{Name: d.Name, Schema: d.SchemaOf(), Stage: d.Stage}
@@ -306,15 +344,17 @@ func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
 			} else if pd.info != info || pd.format != d.Format {
 				return nil, fmt.Errorf("shard %d: dataset %s is %s %s, shard 0's is %s %s", i, d.Name, d.Format, info.Schema, pd.format, pd.info.Schema)
 			}
+			var withRows []columnar.FileEntry
 			for _, f := range d.Files {
 				f.Path = storage.Join(prefix, f.Path)
 				switch {
 				case f.Rows > 0:
-					pd.files = append(pd.files, f)
+					withRows = append(withRows, f)
 				case i == 0:
 					pd.empty = append(pd.empty, f)
 				}
 			}
+			pd.files = append(pd.files, withRows)
 		}
 		for k, v := range m.Counters {
 			if k != "files_read" {
@@ -344,14 +384,24 @@ func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
 			}
 		}
 	}
+	// Shard by shard, so that each partition reads shard 0's files, then
+	// shard 1's, ...: the order one process writes them in.
 	for _, name := range order {
 		pd := datasets[name]
-		files := pd.files
-		if len(files) == 0 {
-			files = pd.empty
+		any := false
+		for _, files := range pd.files {
+			if len(files) == 0 {
+				continue
+			}
+			any = true
+			if err := a.c.Adopt(pd.info, pd.format, files); err != nil {
+				return nil, err
+			}
 		}
-		if err := a.c.Adopt(pd.info, pd.format, files); err != nil {
-			return nil, err
+		if !any {
+			if err := a.c.Adopt(pd.info, pd.format, pd.empty); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for j := range out.timings {

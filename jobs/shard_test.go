@@ -71,6 +71,8 @@ func TestShardFiles(t *testing.T) {
 		{"more shards than files", sized(5, 5, 5), 8, 0},
 		{"skewed", sized(100, 1, 1, 1, 1, 100, 1, 1, 1, 1), 2, 0.6},
 		{"empty files", sized(0, 0, 0, 0, 0), 2, 0},
+		{"an empty file last", sized(10, 0), 2, 0},
+		{"empty files last", sized(10, 10, 10, 0, 0), 3, 0},
 		{"no files", nil, 3, 0},
 	}
 	for _, tt := range tests {
@@ -165,5 +167,44 @@ func TestReduceRefuses(t *testing.T) {
 		if _, err := RunWithOptions(ctx, cfg, log, ro); !errors.As(err, new(*ConfigError)) {
 			t.Errorf("options %+v: %v, want a configuration error", ro, err)
 		}
+	}
+}
+
+// The last after-commit functions (the memory's CURRENT) run only when
+// every other one succeeded: a run whose fine-tune state could not be
+// written is not marked done.
+func TestAfterCommitLast(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures []bool
+		wantLast bool
+	}{
+		{"all succeed", []bool{false, false}, true},
+		{"one fails", []bool{false, true}, false},
+		{"none", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &runHooks{}
+			var order []string
+			for i, fail := range tt.failures {
+				h.afterCommit = append(h.afterCommit, func(context.Context) error {
+					order = append(order, fmt.Sprint(i))
+					if fail {
+						return errors.New("state not written")
+					}
+					return nil
+				})
+			}
+			h.last = append(h.last, func(context.Context) error { order = append(order, "last"); return nil })
+			err := h.run(context.Background())
+			ranLast := len(order) > 0 && order[len(order)-1] == "last"
+			if ranLast != tt.wantLast || (err == nil) != tt.wantLast || len(order) != len(tt.failures)+map[bool]int{true: 1}[tt.wantLast] {
+				t.Fatalf("ran %v, err %v", order, err)
+			}
+			if !tt.wantLast && !strings.Contains(err.Error(), "did not advance") {
+				t.Fatalf("err %v", err)
+			}
+		})
 	}
 }

@@ -151,8 +151,12 @@ func (p typedProcessor[R]) Close(ctx context.Context) error {
 // Env is what a stage sees of its run.
 type Env struct {
 	// RunID and Fingerprint identify the run; RunDir is its directory
-	// under the output.
+	// under the output (a shard's directory in the map step of a
+	// many-worker run).
 	RunID, Fingerprint, RunDir string
+	// CacheDir is the run's LLM response cache, under the output: the
+	// same for every shard of a run ("": RunDir/_llm_cache).
+	CacheDir string
 	// Workers bounds the goroutines a stage may use.
 	Workers int
 	// Log is the run's logger, with the stage's name attached.
@@ -185,14 +189,25 @@ type runHooks struct {
 	last []func(context.Context) error
 }
 
-// run calls the after-commit functions, the last ones last, and joins
-// their errors.
+// run calls the after-commit functions, then the last ones — only when
+// all the others succeeded, so that a run whose updates failed is not
+// marked done and is re-run whole — and joins their errors.
 func (h *runHooks) run(ctx context.Context) error {
 	h.mu.Lock()
-	fns := append(append([]func(context.Context) error(nil), h.afterCommit...), h.last...)
+	first := append([]func(context.Context) error(nil), h.afterCommit...)
+	last := append([]func(context.Context) error(nil), h.last...)
 	h.mu.Unlock()
 	var errs []error
-	for _, fn := range fns {
+	for _, fn := range first {
+		if err := fn(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 && len(last) > 0 {
+		errs = append(errs, errors.New("so the memory did not advance: run again to finish this run"))
+		return errors.Join(errs...)
+	}
+	for _, fn := range last {
 		if err := fn(ctx); err != nil {
 			errs = append(errs, err)
 		}
@@ -238,6 +253,14 @@ func (e *Env) AfterCommitLast(fn func(ctx context.Context) error) {
 	e.hooks.mu.Lock()
 	defer e.hooks.mu.Unlock()
 	e.hooks.last = append(e.hooks.last, fn)
+}
+
+// llmCacheDir is where the stage caches LLM responses.
+func (e *Env) llmCacheDir() string {
+	if e.CacheDir != "" {
+		return e.CacheDir
+	}
+	return storage.Join(e.RunDir, "_llm_cache")
 }
 
 // EmittedDatasets lists the datasets the run's stages have declared so

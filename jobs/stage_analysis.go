@@ -239,7 +239,7 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 	if opts.Method == analysis.LLM {
 		// The response cache lives with the run's outputs, outside the
 		// commit, so that a failed or repeated run asks nothing twice.
-		cache := llm.NewBucketCache(env.c.Bucket(), storage.Join(env.RunDir, "_llm_cache"))
+		cache := llm.NewBucketCache(env.c.Bucket(), env.llmCacheDir())
 		var err error
 		client, err = llm.New(s.llm, llm.Options{Cache: cache, Logger: env.Log})
 		if err != nil {

@@ -222,7 +222,7 @@ func (s *conceptsStage) Run(ctx context.Context, env *Env) error {
 			if err != nil {
 				return err
 			}
-			cache := llm.NewBucketCache(env.c.Bucket(), storage.Join(env.RunDir, "_llm_cache"))
+			cache := llm.NewBucketCache(env.c.Bucket(), env.llmCacheDir())
 			client, err := llm.New(s.llm, llm.Options{Cache: cache, Logger: env.Log})
 			if err != nil {
 				return err

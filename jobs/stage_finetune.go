@@ -291,7 +291,7 @@ func (s *finetuneStage) Run(ctx context.Context, env *Env) error {
 	}
 	// A re-run of the last run applied (killed after its commit, before
 	// the memory advanced) decides on the state before it.
-	state = state.Rewound(env.RunID)
+	state = state.Rewound(batch)
 	d := s.cfg.Trigger().Decide(state, now, batch)
 	if err := env.Decide(FinetuneDecision, d); err != nil {
 		return err
@@ -320,7 +320,7 @@ func (s *finetuneStage) Run(ctx context.Context, env *Env) error {
 	}
 	env.AfterCommit(func(ctx context.Context) error {
 		return updateState(ctx, stateLoc, func(st finetune.State) finetune.State {
-			st = st.Rewound(env.RunID).Apply(d, batch, res)
+			st = st.Rewound(batch).Apply(d, batch, res)
 			for _, u := range updates {
 				st.UpdateJob(u)
 			}

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
-	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/configs"
 	"github.com/atlas-ai/atlas-learn/internal/llm"
 	"github.com/atlas-ai/atlas-learn/jobs/strategies"
@@ -189,7 +188,7 @@ func (s *strategiesStage) Run(ctx context.Context, env *Env) error {
 		}
 		// The response cache lives with the run's outputs, as the
 		// analysis stage's does.
-		cache := llm.NewBucketCache(env.c.Bucket(), storage.Join(env.RunDir, "_llm_cache"))
+		cache := llm.NewBucketCache(env.c.Bucket(), env.llmCacheDir())
 		client, err := llm.New(s.llm, llm.Options{Cache: cache, Logger: env.Log})
 		if err != nil {
 			return err

@@ -44,6 +44,7 @@ type State struct {
 // Before holds the counters of a state before the run RunID was applied.
 type Before struct {
 	RunID             string     `json:"run_id"`
+	InputID           string     `json:"input_id,omitempty"`
 	LastFinetune      *time.Time `json:"last_finetune,omitempty"`
 	TrajectoriesSince int64      `json:"trajectories_since_last"`
 	SuccessesSince    int64      `json:"successes_since_last"`
@@ -51,15 +52,16 @@ type Before struct {
 	Runs              int        `json:"runs"`
 }
 
-// Rewound is the state as it was before runID was applied, when runID is
-// the last run applied, and s otherwise. A run killed after its commit
+// Rewound is the state as it was before the batch's run was applied, when
+// that run, over the same trajectories (the same input id), is the last
+// run applied, and s otherwise. A run killed after its commit
 // but before the memory advanced is re-run whole; deciding on the
 // rewound state, the re-run decides exactly as its first attempt did,
 // and applying it again gives the same state. The job history is kept:
 // a request the first attempt submitted is found again by its id.
-func (s State) Rewound(runID string) State {
+func (s State) Rewound(batch Batch) State {
 	b := s.Before
-	if b == nil || b.RunID != runID || b.Runs > len(s.Runs) {
+	if b == nil || b.RunID != batch.RunID || b.InputID != batch.InputID || b.Runs > len(s.Runs) {
 		return s
 	}
 	out := s.clone()
@@ -143,7 +145,7 @@ func (s State) JobOf(runID string) *Job {
 func (s State) Apply(d Decision, batch Batch, res *Result) State {
 	out := s.clone()
 	out.Format, out.Version = StateFormat, 1
-	out.Before = &Before{RunID: batch.RunID, LastFinetune: s.LastFinetune, TrajectoriesSince: s.TrajectoriesSince,
+	out.Before = &Before{RunID: batch.RunID, InputID: batch.InputID, LastFinetune: s.LastFinetune, TrajectoriesSince: s.TrajectoriesSince,
 		SuccessesSince: s.SuccessesSince, TotalFinetunes: s.TotalFinetunes, Runs: len(s.Runs)}
 	submitted := d.Finetune && res != nil && res.JobID != ""
 	if submitted {

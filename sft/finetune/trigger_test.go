@@ -132,15 +132,20 @@ func TestSimulatedWeek(t *testing.T) {
 		}
 		// Rewound to before the night, the re-run decides as the first
 		// attempt did, and applying it again gives the same state.
-		rw := st.Rewound(runID)
+		rw := st.Rewound(b)
 		if d3 := policy.Decide(rw, n.now, b); !reflect.DeepEqual(d3, d) {
 			t.Fatalf("night %d rewound: %+v\nfirst: %+v", i+1, d3, d)
 		}
 		if st3 := rw.Apply(d, b, res); !reflect.DeepEqual(st3, st) {
 			t.Fatalf("night %d: rewound and re-applied:\n%+v\n%+v", i+1, st3, st)
 		}
-		if other := st.Rewound("night-0"); !reflect.DeepEqual(other, st) {
+		if other := st.Rewound(Batch{RunID: "night-0"}); !reflect.DeepEqual(other, st) {
 			t.Fatalf("night %d: rewinding another run changed the state", i+1)
+		}
+		// The same run id over other trajectories (a fixed run_id reused
+		// on the next night) is another run: nothing is rewound.
+		if other := st.Rewound(Batch{RunID: runID, InputID: "sha256:other"}); !reflect.DeepEqual(other, st) {
+			t.Fatalf("night %d: rewinding the run id over another input changed the state", i+1)
 		}
 	}
 	if !slices.Equal(triggered, []int{2, 6, 7}) {
