@@ -371,3 +371,46 @@ func TestCommitterCarry(t *testing.T) {
 		}
 	}
 }
+
+// Two attempts at the same output at once (two pods of one Kubernetes
+// index): the one that fails after the other committed keeps the files
+// the committed manifest names, which have the same names as its own.
+func TestCommitterConcurrentAttempts(t *testing.T) {
+	ctx := context.Background()
+	b, _ := storage.NewLocal(t.TempDir())
+	start := func() (*columnar.Committer, *columnar.Sink[columnar.Trajectory]) {
+		c, err := columnar.NewCommitter(ctx, b, "out", columnar.RunManifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := columnar.NewSink(c, columnar.SinkOptions[columnar.Trajectory]{Fingerprint: "ffff"})
+		for i := range 5 {
+			if err := s.Write(ctx, sample(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c, s
+	}
+	x, _ := start()
+	y, _ := start() // began before x committed: no previous manifest
+	if err := x.Commit(ctx, &columnar.Manifest{Kind: "run", Fingerprint: "ffff"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := y.Abort(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := columnar.ReadManifest(ctx, b, "out/"+columnar.RunManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Datasets {
+		for _, f := range d.Files {
+			if ok, err := storage.Exists(ctx, b, "out/"+f.Path); !ok || err != nil {
+				t.Fatalf("the committed %s is gone after the other attempt's abort: %v", f.Path, err)
+			}
+		}
+	}
+}
