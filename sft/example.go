@@ -83,6 +83,10 @@ type Example struct {
 	// whether the prompt is an error prompt.
 	taskText, history string
 	isErr             bool
+	// rk is what ranking compares; counted: the prompt's tokens are
+	// counted (the others are counted once the example is kept).
+	rk      rankKey
+	counted bool
 }
 
 // Splits.
