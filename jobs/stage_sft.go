@@ -333,6 +333,7 @@ type sftOutputs struct {
 	sink       *columnar.Sink[sft.Example]
 	jsonl      []*sftJSONL
 	replicateK float64
+	lines      *sft.Lines
 }
 
 // sftJSONL is one format's split.
@@ -353,7 +354,7 @@ func (s *sftStage) newOutputs(env *Env) (*sftOutputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &sftOutputs{env: env, sink: sink}
+	o := &sftOutputs{env: env, sink: sink, lines: sft.NewLines()}
 	for _, f := range sft.JSONLFormats() {
 		for _, split := range []string{sft.SplitTrain, sft.SplitValidation} {
 			name := SFTExportDataset(f.Name, split)
@@ -373,6 +374,9 @@ func (o *sftOutputs) write(ctx context.Context, e *sft.Example) error {
 	if err := o.sink.Write(ctx, *e); err != nil {
 		return fmt.Errorf("%s dataset: example %s: %w", SFTDataset, e.ID, err)
 	}
+	if err := o.lines.Encode(e); err != nil {
+		return fmt.Errorf("%s: %w", SFTDataset, err)
+	}
 	for _, j := range o.jsonl {
 		if j.split != e.Split {
 			continue
@@ -389,7 +393,7 @@ func (o *sftOutputs) write(ctx context.Context, e *sft.Example) error {
 			}
 			j.fw, j.w = fw, w
 		}
-		if err := j.w.Write(e); err != nil {
+		if err := j.w.WriteLines(e, o.lines); err != nil {
 			return fmt.Errorf("%s: %w", j.rel, err)
 		}
 	}

@@ -2,6 +2,7 @@ package sft
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -111,6 +112,15 @@ func (w *LineWriter) Write(v any) error {
 	return nil
 }
 
+// writeLine writes one encoded line (its newline included).
+func (w *LineWriter) writeLine(b []byte) error {
+	if _, err := w.bw.Write(b); err != nil {
+		return err
+	}
+	w.rows++
+	return nil
+}
+
 // Rows is the number of lines written.
 func (w *LineWriter) Rows() int64 { return w.rows }
 
@@ -152,6 +162,56 @@ func (f *FormatWriter) Write(e *Example) error {
 	}
 	if err != nil {
 		return fmt.Errorf("%s: example %s: %w", f.format, e.ID, err)
+	}
+	return nil
+}
+
+// WriteLines writes e's line from l, which holds e's encoded lines
+// (trl_replicated: its copies).
+func (f *FormatWriter) WriteLines(e *Example, l *Lines) error {
+	line := l.promptCompletion.Bytes()
+	if f.format == FormatOpenAI || f.format == FormatTRLConversational {
+		line = l.chat.Bytes()
+	}
+	n := 1
+	if f.format == FormatTRLReplicated {
+		n = Copies(e.Weight, f.k)
+	}
+	for ; n > 0; n-- {
+		if err := f.lw.writeLine(line); err != nil {
+			return fmt.Errorf("%s: example %s: %w", f.format, e.ID, err)
+		}
+	}
+	return nil
+}
+
+// Lines are one example's JSONL lines, encoded once for all the
+// formats: the chat line (openai, trl_conversational) and the
+// prompt-completion line (trl_prompt_completion, trl_replicated), as
+// FormatWriter.Write encodes them.
+type Lines struct {
+	chat, promptCompletion bytes.Buffer
+	encChat, encPC         *json.Encoder
+}
+
+// NewLines returns an empty Lines.
+func NewLines() *Lines {
+	l := &Lines{}
+	l.encChat, l.encPC = json.NewEncoder(&l.chat), json.NewEncoder(&l.promptCompletion)
+	l.encChat.SetEscapeHTML(false)
+	l.encPC.SetEscapeHTML(false)
+	return l
+}
+
+// Encode encodes e's lines, replacing what l held.
+func (l *Lines) Encode(e *Example) error {
+	l.chat.Reset()
+	l.promptCompletion.Reset()
+	if err := l.encChat.Encode(ChatLine{Messages: messages(e)}); err != nil {
+		return fmt.Errorf("example %s: %w", e.ID, err)
+	}
+	if err := l.encPC.Encode(promptCompletion(e)); err != nil {
+		return fmt.Errorf("example %s: %w", e.ID, err)
 	}
 	return nil
 }

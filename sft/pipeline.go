@@ -13,8 +13,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // rankKey is what rankLess compares of an example, kept apart so that
@@ -285,6 +286,7 @@ func (p *Pipeline) build(in Input) built {
 		return b
 	}
 	b.exs, b.keys = exs, make([][2]uint64, len(exs))
+	var buf []byte
 	for i := range exs {
 		e := &exs[i]
 		c, err := p.o.Tokenizer.Count(e.Completion)
@@ -294,7 +296,7 @@ func (p *Pipeline) build(in Input) built {
 		}
 		e.SystemTokens, e.CompletionTokens = int32(p.sysTok), int32(c)
 		e.rk.hash = stableHash(e.ID)
-		b.keys[i] = p.dupKey(e)
+		b.keys[i], buf = p.dupKey(e, buf)
 		// A token is at least a byte (the prompt is valid UTF-8): a prompt
 		// of no more bytes than the room left cannot be over.
 		if p.o.MaxTokens > 0 && p.sysTok+c+len(e.Prompt) > p.o.MaxTokens {
@@ -321,30 +323,51 @@ func (p *Pipeline) countPrompt(e *Example) error {
 	return nil
 }
 
-// dupKey hashes what dedupeExact compares: the system prompt, prompt
-// and completion, white space normalised, NUL apart.
-func (p *Pipeline) dupKey(e *Example) [2]uint64 {
-	h := sha256.New()
-	h.Write([]byte(p.sysNorm))
-	h.Write([]byte{0})
-	writeNormSpace(h, e.Prompt)
-	h.Write([]byte{0})
-	writeNormSpace(h, e.Completion)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return [2]uint64{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])}
+// dupKey hashes what dedupeExact compared: the system prompt, prompt
+// and completion, white space normalised (normSpace), NUL apart.
+func (p *Pipeline) dupKey(e *Example, buf []byte) ([2]uint64, []byte) {
+	buf = append(buf[:0], p.sysNorm...)
+	buf = append(buf, 0)
+	buf = appendNormSpace(buf, e.Prompt)
+	buf = append(buf, 0)
+	buf = appendNormSpace(buf, e.Completion)
+	sum := sha256.Sum256(buf)
+	return [2]uint64{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])}, buf
 }
 
-// writeNormSpace writes normSpace(s) to w without building it.
-func writeNormSpace(w io.Writer, s string) {
-	first := true
-	for f := range strings.FieldsSeq(s) {
-		if !first {
-			io.WriteString(w, " ")
+// appendNormSpace appends normSpace(s): the fields of s (strings.Fields:
+// runs of white space, ASCII or unicode.IsSpace, apart) one space apart.
+func appendNormSpace(b []byte, s string) []byte {
+	first, start := true, -1
+	for i := 0; i < len(s); {
+		c := s[i]
+		var space bool
+		n := 1
+		if c < utf8.RuneSelf {
+			space = c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
 		}
-		first = false
-		io.WriteString(w, f)
+		switch {
+		case space && start >= 0:
+			if !first {
+				b = append(b, ' ')
+			}
+			b, first, start = append(b, s[start:i]...), false, -1
+		case !space && start < 0:
+			start = i
+		}
+		i += n
 	}
+	if start >= 0 {
+		if !first {
+			b = append(b, ' ')
+		}
+		b = append(b, s[start:]...)
+	}
+	return b
 }
 
 // Finish runs the selections and calls emit with each example kept, in

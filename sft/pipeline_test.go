@@ -194,3 +194,14 @@ func readDir(dir string) ([]string, error) {
 	}
 	return out, err
 }
+
+// appendNormSpace writes what normSpace builds, on every kind of white
+// space and on invalid UTF-8.
+func TestAppendNormSpace(t *testing.T) {
+	cases := append([]string{"", " ", "a", " a  b\t\nc ", "\u00a0x\u2003y\u0085z", "\v\fq\r", "bad\xff \xfe"}, tokenCases...)
+	for _, s := range cases {
+		if got, want := string(appendNormSpace([]byte("pre"), s)), "pre"+normSpace(s); got != want {
+			t.Errorf("appendNormSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func refPrepare(ctx context.Context, ins []Input, o Options) (*Result, error) {
 	slices.SortFunc(exs, outputLess)
 	slices.SortStableFunc(exs, func(a, b Example) int { return refRankLess(&a, &b) })
 	exs, s.DuplicatesExact = refDedupeExact(exs)
-	exs, s.DuplicatesNear = dedupeNear(exs, o.NearThreshold, o.ShingleTokens)
+	exs, s.DuplicatesNear = refDedupeNear(exs, o.NearThreshold, o.ShingleTokens)
 	exs, s.OverlengthDropped, s.OverlengthTruncate = refApplyOverlength(exs, o)
 	exs, s.TasksCapped, s.DroppedByCap = refCapPerTask(exs, o.MaxPerTask)
 	exs, s.RefinementBins, s.DroppedByBin = refBalanceBins(exs, o.Bins, o.BinFactor)
@@ -353,4 +353,39 @@ func refBalanceBins(exs []Example, n int, factor float64) ([]Example, []int64, i
 	}
 	slices.SortStableFunc(out, func(a, b Example) int { return refRankLess(&a, &b) })
 	return out, counts, dropped
+}
+
+// refDedupeNear removes near-duplicate solutions: among the sampling
+// examples of one task, in rank order, an example whose completion's
+// shingle set has a Jaccard similarity of at least threshold with one
+// kept before it is removed. Other examples pass. threshold <= 0 keeps
+// everything.
+func refDedupeNear(exs []Example, threshold float64, k int) ([]Example, int64) {
+	if threshold <= 0 {
+		return exs, 0
+	}
+	kept := map[string][][]uint64{}
+	out := exs[:0:0]
+	var removed int64
+	for _, e := range exs {
+		if e.Subkind != SubkindSolution {
+			out = append(out, e)
+			continue
+		}
+		sh := shingles(e.Completion, k)
+		dup := false
+		for _, o := range kept[e.TaskID] {
+			if jaccard(sh, o) >= threshold {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			removed++
+			continue
+		}
+		kept[e.TaskID] = append(kept[e.TaskID], sh)
+		out = append(out, e)
+	}
+	return out, removed
 }

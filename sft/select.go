@@ -97,16 +97,23 @@ func jaccard(a, b []uint64) float64 {
 // examples of one task, in rank order, an example whose completion's
 // shingle set has a Jaccard similarity of at least threshold with one
 // kept before it is removed. Other examples pass. threshold <= 0 keeps
-// everything.
+// everything. Only tasks with two sampling examples or more are
+// shingled. exs is filtered in place.
 func dedupeNear(exs []Example, threshold float64, k int) ([]Example, int64) {
 	if threshold <= 0 {
 		return exs, 0
 	}
+	solutions := map[string]int{}
+	for i := range exs {
+		if exs[i].Subkind == SubkindSolution {
+			solutions[exs[i].TaskID]++
+		}
+	}
 	kept := map[string][][]uint64{}
-	out := exs[:0:0]
+	out := exs[:0]
 	var removed int64
 	for _, e := range exs {
-		if e.Subkind != SubkindSolution {
+		if e.Subkind != SubkindSolution || solutions[e.TaskID] < 2 {
 			out = append(out, e)
 			continue
 		}
@@ -178,6 +185,16 @@ func diverseIndices(n, max int) []int {
 // and the examples dropped.
 func capPerTask(exs []Example, max int) ([]Example, int64, int64) {
 	if max <= 0 {
+		return exs, 0, 0
+	}
+	// No task over the cap: all kept, in the same (rank) order.
+	per := map[string]int{}
+	over := false
+	for i := range exs {
+		per[exs[i].TaskID]++
+		over = over || per[exs[i].TaskID] > max
+	}
+	if !over {
 		return exs, 0, 0
 	}
 	byTask := map[string][]Example{}

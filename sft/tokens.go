@@ -146,14 +146,15 @@ func (t *Tokenizer) count(c *counter, s string) int {
 
 // pieceTokens is the number of tokens byte-pair encoding makes of piece.
 func (t *Tokenizer) pieceTokens(c *counter, piece string) int {
-	if _, ok := t.ranks[piece]; ok {
-		return 1
-	}
+	// The memory first: it is small, and holds the common pieces, tokens
+	// or not.
 	if k, ok := c.cache[piece]; ok {
 		return int(k)
 	}
 	var k int
-	if len(piece) < mergeHeapThreshold {
+	if _, ok := t.ranks[piece]; ok {
+		k = 1
+	} else if len(piece) < mergeHeapThreshold {
 		k = t.mergeScan(c, piece)
 	} else {
 		k = t.mergeHeap(c, piece)
