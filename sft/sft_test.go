@@ -21,7 +21,7 @@ import (
 // generated returns n generated trajectories with their key steps (the
 // generator's ground truth, as an analysis would find them) and, for
 // the failed ones, their error lines.
-func generated(t *testing.T, n int, seed int64) []Input {
+func generated(t testing.TB, n int, seed int64) []Input {
 	t.Helper()
 	gc := trajgen.DefaultConfig()
 	gc.N, gc.Seed = n, seed
