@@ -100,10 +100,14 @@ func (c SFTConfig) Validate() error {
 
 // The sft stage's datasets: SFTDataset (Parquet, every example, under
 // sft/parquet/), one JSONL dataset per export format and split
-// (SFTExportDataset), and the dataset card SFTCardDataset (sft/README.md).
+// (SFTExportDataset), the dataset card SFTCardDataset (sft/README.md)
+// and the Parquet dataset's own card SFTParquetCardDataset.
 const (
 	SFTDataset     = "sft"
 	SFTCardDataset = "sft.card"
+	// SFTParquetCardDataset is the Parquet dataset's own card
+	// (sft/parquet/README.md).
+	SFTParquetCardDataset = "sft.parquet.card"
 	// sftDir is the stage's directory under the run.
 	sftDir = "sft"
 )
@@ -316,6 +320,9 @@ func (s *sftStage) Run(ctx context.Context, env *Env) error {
 	if err := writeSFTFile(ctx, env, SFTCardDataset, sftCardSchema, "markdown", sftDir+"/README.md", func(w io.Writer) (int64, error) { return 0, sft.WriteCard(w, card) }); err != nil {
 		return err
 	}
+	if err := writeSFTFile(ctx, env, SFTParquetCardDataset, sftCardSchema, "markdown", sftDir+"/"+sft.ParquetDir+"/README.md", func(w io.Writer) (int64, error) { return 0, sft.WriteParquetCard(w, card) }); err != nil {
+		return err
+	}
 	c := env.Counters()
 	for k, v := range sum.Counters() {
 		c.Add(k, v)
@@ -343,7 +350,20 @@ type sftJSONL struct {
 	name   string
 	rel    string
 	fw     *columnar.FileWriter
+	n      *countingWriter
 	w      *sft.FormatWriter
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // newOutputs declares the datasets, in the order the manifest lists the
@@ -386,12 +406,13 @@ func (o *sftOutputs) write(ctx context.Context, e *sft.Example) error {
 			if err != nil {
 				return err
 			}
-			w, err := sft.NewFormatWriter(fw, j.format.Name, o.replicateK)
+			n := &countingWriter{w: fw}
+			w, err := sft.NewFormatWriter(n, j.format.Name, o.replicateK)
 			if err != nil {
 				fw.Abort()
 				return fmt.Errorf("%s: %w", j.rel, err)
 			}
-			j.fw, j.w = fw, w
+			j.fw, j.n, j.w = fw, n, w
 		}
 		if err := j.w.WriteLines(e, o.lines); err != nil {
 			return fmt.Errorf("%s: %w", j.rel, err)
@@ -424,7 +445,7 @@ func (o *sftOutputs) close(ctx context.Context) ([]sft.CardFile, error) {
 	var out []sft.CardFile
 	for _, f := range emitted {
 		if f.Format == "parquet" {
-			out = append(out, sft.CardFile{Format: sft.FormatParquet, Split: sft.ParquetSplit, Path: strings.TrimPrefix(f.Rel, sftDir+"/")})
+			out = append(out, sft.CardFile{Format: sft.FormatParquet, Split: sft.ParquetSplit, Path: strings.TrimPrefix(f.Rel, sftDir+"/"), Bytes: f.Size})
 		}
 	}
 	for _, j := range o.jsonl {
@@ -442,7 +463,7 @@ func (o *sftOutputs) close(ctx context.Context) ([]sft.CardFile, error) {
 			o.abortJSONL()
 			return nil, fmt.Errorf("%s: %w", j.rel, err)
 		}
-		out = append(out, sft.CardFile{Format: j.format.Name, Split: j.split, Path: strings.TrimPrefix(j.rel, sftDir+"/"), Rows: fw.Rows})
+		out = append(out, sft.CardFile{Format: j.format.Name, Split: j.split, Path: strings.TrimPrefix(j.rel, sftDir+"/"), Rows: fw.Rows, Bytes: j.n.n})
 	}
 	return out, nil
 }
