@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tiktoken-go/tokenizer"
@@ -42,6 +43,7 @@ type counter struct {
 	rs    []rune
 	cls   []uint8
 	cache map[string]int32
+	lines map[string]int32
 	parts []bpePart
 	nodes []mergeNode
 	heap  mergeHeap
@@ -67,7 +69,7 @@ func NewTokenizer(name string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("encoding %q: %w", name, err)
 	}
 	t := &Tokenizer{name: name, codec: c, ranks: ranks, next: next}
-	t.pool.New = func() any { return &counter{cache: map[string]int32{}} }
+	t.pool.New = func() any { return &counter{cache: map[string]int32{}, lines: map[string]int32{}} }
 	return t, nil
 }
 
@@ -110,21 +112,63 @@ func (t *Tokenizer) Count(s string) (int, error) {
 	return n, nil
 }
 
-// count counts s with c's scratch space.
+// count counts s with c's scratch space, a line at a time: s is cut
+// after each line break that a character other than white space or '/'
+// follows. No piece of either pattern runs across such a cut (a word,
+// number or contraction holds no line break; punctuation takes line
+// breaks and slashes after it, white space takes white space; \s+(?!\S),
+// the one branch that looks past its match, is reached only for white
+// space without a line break), and the pieces before it are the same
+// when the text ends there: a text's count is the sum of its lines',
+// and each line's count is remembered (prompts share their task's and
+// history's lines, code lines repeat).
 func (t *Tokenizer) count(c *counter, s string) int {
 	if !utf8.ValidString(s) {
 		// The codec matches on runes: an invalid byte is a U+FFFD of its own.
 		s = string([]rune(s))
 	}
+	if len(c.cache) > counterCacheMax {
+		clear(c.cache)
+	}
+	if len(c.lines) > counterCacheMax {
+		clear(c.lines)
+	}
+	n, start := 0, 0
+	for i := 1; i <= len(s); i++ {
+		if i < len(s) && (s[i-1] != '\n' || !cutBefore(s[i:])) {
+			continue
+		}
+		line := s[start:i]
+		start = i
+		if k, ok := c.lines[line]; ok {
+			n += int(k)
+			continue
+		}
+		k := t.countPieces(c, line)
+		c.lines[strings.Clone(line)] = int32(k)
+		n += k
+	}
+	return n
+}
+
+// cutBefore says whether a line may be cut before rest: its first
+// character is neither white space nor '/'.
+func cutBefore(rest string) bool {
+	if b := rest[0]; b < utf8.RuneSelf {
+		return asciiClasses[b]&clsSpace == 0 && b != '/'
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return !unicode.IsSpace(r)
+}
+
+// countPieces splits s into pieces and adds up their tokens.
+func (t *Tokenizer) countPieces(c *counter, s string) int {
 	rs := c.rs[:0]
 	for _, r := range s {
 		rs = append(rs, r)
 	}
 	c.rs = rs
 	c.cls = classify(rs, c.cls)
-	if len(c.cache) > counterCacheMax {
-		clear(c.cache)
-	}
 	n, pos, off := 0, 0, 0
 	for pos < len(rs) {
 		end := t.next(rs, c.cls, pos)

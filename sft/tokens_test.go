@@ -43,6 +43,16 @@ func TestTokenCountMatchesCodec(t *testing.T) {
 		}
 		texts = append(texts, b.String())
 	}
+	// Multi-line texts: the counter cuts them into lines.
+	lineAlphabet := []rune("ab Z_9(/:\n\n\n  \t\r'é\u00a0#")
+	for range 2000 {
+		n := r.IntN(120)
+		var b strings.Builder
+		for range n {
+			b.WriteRune(lineAlphabet[r.IntN(len(lineAlphabet))])
+		}
+		texts = append(texts, b.String())
+	}
 	for range 300 {
 		b := make([]byte, r.IntN(30))
 		for i := range b {
@@ -95,6 +105,24 @@ func TestTokenCountGenerated(t *testing.T) {
 			if got, _ := tok.Count(s); got != want {
 				t.Fatalf("%s: %d tokens, the codec says %d, in %q", enc, got, want, s)
 			}
+		}
+	}
+}
+
+// The line memory gives the same counts the second time, in another
+// text.
+func TestTokenCountLines(t *testing.T) {
+	tok := testTokenizer(t)
+	for _, s := range []string{"def f(x):\n    return x\n", "a\nb\n/c\n d\n\ne", "x:\n/y\nz", "\n\n\nq\r\nw"} {
+		want, _ := tok.codec.Count(s)
+		for _, text := range []string{s, s + s, "pre " + s + "\npost"} {
+			w, _ := tok.codec.Count(text)
+			if got, _ := tok.Count(text); got != w {
+				t.Errorf("Count(%q) = %d, the codec says %d", text, got, w)
+			}
+		}
+		if got, _ := tok.Count(s); got != want {
+			t.Errorf("Count(%q) = %d again, the codec says %d", s, got, want)
 		}
 	}
 }
