@@ -48,8 +48,9 @@ type SFTConfig struct {
 	PricePer1M map[string]float64 `yaml:"price_per_1m_training_tokens" json:"price_per_1m_training_tokens"`
 	// License is the dataset card's license.
 	License string `yaml:"license" json:"license"`
-	// Workers bounds the goroutines counting tokens (0: the run's
-	// workers). The result does not depend on it.
+	// Workers bounds the goroutines building examples, counting tokens
+	// and selecting (0: the run's workers); one spilled bucket per worker
+	// is in memory at a time. The result does not depend on it.
 	Workers int `yaml:"workers" json:"workers"`
 }
 

@@ -338,37 +338,53 @@ func (p *Pipeline) dupKey(e *Example, buf []byte) ([2]uint64, []byte) {
 // appendNormSpace appends normSpace(s): the fields of s (strings.Fields:
 // runs of white space, ASCII or unicode.IsSpace, apart) one space apart.
 func appendNormSpace(b []byte, s string) []byte {
-	first, start := true, -1
-	for i := 0; i < len(s); {
-		c := s[i]
-		var space bool
-		n := 1
-		if c < utf8.RuneSelf {
-			space = c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
-		} else {
-			var r rune
-			r, n = utf8.DecodeRuneInString(s[i:])
-			space = unicode.IsSpace(r)
-		}
-		switch {
-		case space && start >= 0:
-			if !first {
-				b = append(b, ' ')
+	first := true
+	i := 0
+	for i < len(s) {
+		// Skip white space.
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				if asciiSpace[c] == 0 {
+					break
+				}
+				i++
+				continue
 			}
-			b, first, start = append(b, s[start:i]...), false, -1
-		case !space && start < 0:
-			start = i
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			i += n
 		}
-		i += n
-	}
-	if start >= 0 {
+		if i == len(s) {
+			break
+		}
+		// A field.
+		start := i
+		for i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				if asciiSpace[c] != 0 {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsSpace(r) {
+				break
+			}
+			i += n
+		}
 		if !first {
 			b = append(b, ' ')
 		}
-		b = append(b, s[start:]...)
+		b, first = append(b, s[start:i]...), false
 	}
 	return b
 }
+
+// asciiSpace marks the ASCII white space strings.Fields splits at.
+var asciiSpace = [utf8.RuneSelf]uint8{'\t': 1, '\n': 1, '\v': 1, '\f': 1, '\r': 1, ' ': 1}
 
 // Finish runs the selections and calls emit with each example kept, in
 // output order; the example is emit's only for the call. It returns the

@@ -50,8 +50,8 @@ type Options struct {
 	// PricePer1M is the price of one million training tokens by format
 	// (missing: 0).
 	PricePer1M map[string]float64
-	// Workers bounds the goroutines counting tokens (the result does not
-	// depend on it).
+	// Workers bounds the goroutines building examples, counting tokens
+	// and selecting (the result does not depend on it).
 	Workers int
 }
 
