@@ -227,8 +227,9 @@ func (p *Pipeline) flush(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for i := g; i < len(p.batch); i += p.workers {
-				out[i] = p.build(p.batch[i])
+				out[i], buf = p.build(p.batch[i], buf)
 			}
 		}()
 	}
@@ -277,22 +278,22 @@ func bucketOf(taskID string, n int) int {
 // build renders one trajectory's examples and measures what the
 // selections need: completion tokens, the rank hash, the duplicate key,
 // and the prompt tokens of an example that may be over MaxTokens (the
-// others' wait for the examples kept).
-func (p *Pipeline) build(in Input) built {
+// others' wait for the examples kept). buf is scratch space, returned
+// for the next call.
+func (p *Pipeline) build(in Input, buf []byte) (built, []byte) {
 	var b built
 	exs, err := Build(in, p.o.Weights, p.o.System, p.o.Templates, &b.st)
 	if err != nil {
 		b.err = fmt.Errorf("sft: %w", err)
-		return b
+		return b, buf
 	}
 	b.exs, b.keys = exs, make([][2]uint64, len(exs))
-	var buf []byte
 	for i := range exs {
 		e := &exs[i]
 		c, err := p.o.Tokenizer.Count(e.Completion)
 		if err != nil {
 			b.err = fmt.Errorf("sft: example %s (trajectory %s, %s step %d): %w", e.ID, e.TrajectoryID, e.Subkind, e.Step, err)
-			return b
+			return b, buf
 		}
 		e.SystemTokens, e.CompletionTokens = int32(p.sysTok), int32(c)
 		e.rk.hash = stableHash(e.ID)
@@ -302,13 +303,13 @@ func (p *Pipeline) build(in Input) built {
 		if p.o.MaxTokens > 0 && p.sysTok+c+len(e.Prompt) > p.o.MaxTokens {
 			if err := p.countPrompt(e); err != nil {
 				b.err = err
-				return b
+				return b, buf
 			}
 		} else {
 			e.taskText, e.history = "", ""
 		}
 	}
-	return b
+	return b, buf
 }
 
 // countPrompt counts e's prompt tokens.

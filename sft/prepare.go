@@ -247,12 +247,13 @@ func Prepare(ctx context.Context, ins []Input, o Options) (*Result, error) {
 	return &Result{Examples: exs, Summary: s}, nil
 }
 
-// applyOverlength drops or truncates the examples over MaxTokens.
+// applyOverlength drops or truncates the examples over MaxTokens,
+// filtering exs in place.
 func applyOverlength(exs []Example, o Options) ([]Example, int64, int64) {
 	if o.MaxTokens <= 0 {
 		return exs, 0, 0
 	}
-	out := exs[:0:0]
+	out := exs[:0]
 	var dropped, truncated int64
 	for _, e := range exs {
 		if int(e.TotalTokens) <= o.MaxTokens {
