@@ -48,8 +48,9 @@ type SFTConfig struct {
 	PricePer1M map[string]float64 `yaml:"price_per_1m_training_tokens" json:"price_per_1m_training_tokens"`
 	// License is the dataset card's license.
 	License string `yaml:"license" json:"license"`
-	// Workers bounds the goroutines counting tokens (0: the run's
-	// workers). The result does not depend on it.
+	// Workers bounds the goroutines building examples, counting tokens
+	// and selecting (0: the run's workers); one spilled bucket per worker
+	// is in memory at a time. The result does not depend on it.
 	Workers int `yaml:"workers" json:"workers"`
 }
 
@@ -100,10 +101,14 @@ func (c SFTConfig) Validate() error {
 
 // The sft stage's datasets: SFTDataset (Parquet, every example, under
 // sft/parquet/), one JSONL dataset per export format and split
-// (SFTExportDataset), and the dataset card SFTCardDataset (sft/README.md).
+// (SFTExportDataset), the dataset card SFTCardDataset (sft/README.md)
+// and the Parquet dataset's own card SFTParquetCardDataset.
 const (
 	SFTDataset     = "sft"
 	SFTCardDataset = "sft.card"
+	// SFTParquetCardDataset is the Parquet dataset's own card
+	// (sft/parquet/README.md).
+	SFTParquetCardDataset = "sft.parquet.card"
 	// sftDir is the stage's directory under the run.
 	sftDir = "sft"
 )
@@ -218,144 +223,260 @@ type sftAnalysis struct {
 	ErrorMessages []string `parquet:"error_messages,list"`
 }
 
-// sftInputs joins the trajectories with their analysis rows by
-// trajectory id (the n-th row of an id with its n-th trajectory): a
-// trajectory without its row, a row without its trajectory, or rows that
-// disagree on success are errors.
-func sftInputs(ctx context.Context, env *Env) ([]sft.Input, error) {
+// sftAnalysisRows reads the analysis rows by trajectory id, and counts
+// them.
+func sftAnalysisRows(ctx context.Context, env *Env) (map[string][]sftAnalysis, int64, error) {
 	rows := map[string][]sftAnalysis{}
+	var n int64
 	err := ReadEmitted(ctx, env, AnalysisDataset, func(r *sftAnalysis) error {
 		rows[r.TrajectoryID] = append(rows[r.TrajectoryID], *r)
+		n++
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	var ins []sft.Input
-	err = ReadEmitted(ctx, env, columnar.TrajectoriesDataset, func(r *sftTrajectory) error {
+	return rows, n, err
+}
+
+// sftInputs joins the trajectories with their analysis rows by
+// trajectory id (the n-th row of an id with its n-th trajectory) and
+// hands each to add, in the trajectories' order: a trajectory without its
+// row, a row without its trajectory, or rows that disagree on success
+// are errors. rows is consumed.
+func sftInputs(ctx context.Context, env *Env, rows map[string][]sftAnalysis, add func(sft.Input) error) error {
+	err := ReadEmitted(ctx, env, columnar.TrajectoriesDataset, func(r *sftTrajectory) error {
 		q := rows[r.TrajectoryID]
 		if len(q) == 0 {
 			return fmt.Errorf("trajectory %s: no row in the %s dataset", r.TrajectoryID, AnalysisDataset)
 		}
 		a := q[0]
-		rows[r.TrajectoryID] = q[1:]
+		if len(q) == 1 {
+			delete(rows, r.TrajectoryID)
+		} else {
+			rows[r.TrajectoryID] = q[1:]
+		}
 		if a.Success != r.Outcome.Success {
 			return fmt.Errorf("trajectory %s: the %s row says success=%v, the trajectory %v", r.TrajectoryID, AnalysisDataset, a.Success, r.Outcome.Success)
 		}
 		t := &columnar.Trajectory{TrajectoryID: r.TrajectoryID, Task: r.Task, Steps: r.Steps, Outcome: r.Outcome, Solution: r.Solution}
-		ins = append(ins, sft.Input{Trajectory: t, KeySteps: a.KeySteps, ErrorMessages: a.ErrorMessages})
-		return nil
+		return add(sft.Input{Trajectory: t, KeySteps: a.KeySteps, ErrorMessages: a.ErrorMessages})
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range slices.Sorted(maps.Keys(rows)) {
-		if len(rows[id]) > 0 {
-			return nil, fmt.Errorf("%s row of trajectory %s: no such trajectory in the %s dataset", AnalysisDataset, id, columnar.TrajectoriesDataset)
-		}
-	}
-	return ins, nil
-}
-
-func (s *sftStage) Run(ctx context.Context, env *Env) error {
-	ins, err := sftInputs(ctx, env)
 	if err != nil {
 		return err
 	}
+	for _, id := range slices.Sorted(maps.Keys(rows)) {
+		if len(rows[id]) > 0 {
+			return fmt.Errorf("%s row of trajectory %s: no such trajectory in the %s dataset", AnalysisDataset, id, columnar.TrajectoriesDataset)
+		}
+	}
+	return nil
+}
+
+// The stage streams the trajectories into an sft.Pipeline, which spills
+// the examples into buckets of about sftTrajectoriesPerBucket
+// trajectories' worth under the system's temporary directory, and writes
+// the examples it emits, in output order, to every export at once.
+const sftTrajectoriesPerBucket = 16384
+
+func (s *sftStage) Run(ctx context.Context, env *Env) error {
 	tok, err := sft.NewTokenizer(s.cfg.Encoding)
 	if err != nil {
 		return fmt.Errorf("sft.encoding: %w", err)
 	}
-	res, err := sft.Prepare(ctx, ins, sft.Options{
+	rows, n, err := sftAnalysisRows(ctx, env)
+	if err != nil {
+		return err
+	}
+	p, err := sft.NewPipeline(sft.Options{
 		Weights: s.weights, System: s.cfg.SystemPrompt, Templates: s.templates, Tokenizer: tok,
 		MaxTokens: s.cfg.MaxTokens, Overlength: s.cfg.Overlength,
 		NearThreshold: s.cfg.NearDuplicateThreshold, ShingleTokens: s.cfg.ShingleTokens,
 		MaxPerTask: s.cfg.MaxPerTask, Bins: s.cfg.QualityBins, BinFactor: s.cfg.BinFactor,
 		ValidationPercent: s.cfg.ValidationPercent, Epochs: s.cfg.Epochs, ReplicateK: s.cfg.ReplicateK,
 		PricePer1M: s.cfg.PricePer1M, Workers: s.workers,
-	})
+	}, sft.SpillOptions{Dir: os.TempDir(), Buckets: int((n + sftTrajectoriesPerBucket - 1) / sftTrajectoriesPerBucket)})
 	if err != nil {
 		return err
 	}
-	files, err := s.writeParquet(ctx, env, res.Examples)
-	if err != nil {
-		return err
-	}
-	for _, f := range sft.JSONLFormats() {
-		for _, split := range []string{sft.SplitTrain, sft.SplitValidation} {
-			cf, err := s.writeJSONL(ctx, env, f, split, sft.SplitExamples(res.Examples, split))
-			if err != nil {
-				return err
-			}
-			if cf != nil {
-				files = append(files, *cf)
-			}
+	defer func() {
+		if err := p.Close(); err != nil {
+			env.Log.Warn("sft: removing the spilled examples", "err", err)
 		}
+	}()
+	if err := sftInputs(ctx, env, rows, func(in sft.Input) error { return p.Add(ctx, in) }); err != nil {
+		return err
 	}
-	card := sft.CardInfo{RunID: env.RunID, License: s.cfg.License, Weights: s.weights, ReplicateK: s.cfg.ReplicateK, Files: files, Summary: res.Summary}
+	out, err := s.newOutputs(env)
+	if err != nil {
+		return err
+	}
+	sum, err := p.Finish(ctx, func(e *sft.Example) error { return out.write(ctx, e) })
+	if err != nil {
+		out.abort()
+		return err
+	}
+	files, err := out.close(ctx)
+	if err != nil {
+		return err
+	}
+	card := sft.CardInfo{RunID: env.RunID, License: s.cfg.License, Weights: s.weights, ReplicateK: s.cfg.ReplicateK, Files: files, Summary: sum}
 	if err := writeSFTFile(ctx, env, SFTCardDataset, sftCardSchema, "markdown", sftDir+"/README.md", func(w io.Writer) (int64, error) { return 0, sft.WriteCard(w, card) }); err != nil {
 		return err
 	}
-	n := env.Counters()
-	for k, v := range res.Summary.Counters() {
-		n.Add(k, v)
+	if err := writeSFTFile(ctx, env, SFTParquetCardDataset, sftCardSchema, "markdown", sftDir+"/"+sft.ParquetDir+"/README.md", func(w io.Writer) (int64, error) { return 0, sft.WriteParquetCard(w, card) }); err != nil {
+		return err
 	}
-	sum := res.Summary
+	c := env.Counters()
+	for k, v := range sum.Counters() {
+		c.Add(k, v)
+	}
 	env.Log.Info("sft examples", "examples", sum.Examples, "train", sum.TrainExamples, "validation", sum.ValidationExamples, "tokens", sum.TokensTotal)
 	return nil
 }
 
-// writeParquet writes the examples as the sft dataset and returns its
-// files for the card (relative to sft/).
-func (s *sftStage) writeParquet(ctx context.Context, env *Env, exs []sft.Example) ([]sft.CardFile, error) {
+// sftOutputs are the stage's exports, written together as the examples
+// come: the Parquet dataset and one JSONL file per format and split, the
+// JSONL files created at their first example (an empty split gets no
+// file; its dataset is listed with none).
+type sftOutputs struct {
+	env        *Env
+	sink       *columnar.Sink[sft.Example]
+	jsonl      []*sftJSONL
+	replicateK float64
+	lines      *sft.Lines
+}
+
+// sftJSONL is one format's split.
+type sftJSONL struct {
+	format sft.Format
+	split  string
+	name   string
+	rel    string
+	fw     *columnar.FileWriter
+	n      *countingWriter
+	w      *sft.FormatWriter
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// newOutputs declares the datasets, in the order the manifest lists the
+// stage's: the Parquet dataset, each format's train and validation
+// splits; the card comes last.
+func (s *sftStage) newOutputs(env *Env) (*sftOutputs, error) {
 	sink, err := NewDataset(env, DatasetSpec[sft.Example]{Name: SFTDataset, Schema: SFTSchema, Dir: sftDir + "/" + sft.ParquetDir})
 	if err != nil {
 		return nil, err
 	}
-	for i := range exs {
-		if err := sink.Write(ctx, exs[i]); err != nil {
-			sink.Abort()
-			return nil, fmt.Errorf("%s dataset: example %s: %w", SFTDataset, exs[i].ID, err)
+	o := &sftOutputs{env: env, sink: sink, lines: sft.NewLines()}
+	for _, f := range sft.JSONLFormats() {
+		for _, split := range []string{sft.SplitTrain, sft.SplitValidation} {
+			name := SFTExportDataset(f.Name, split)
+			env.c.Declare(columnar.DatasetInfo{Name: name, Schema: columnar.Schema{Name: f.Schema, Version: 1}, Stage: env.stage}, "jsonl")
+			*env.datasets = append(*env.datasets, name)
+			o.jsonl = append(o.jsonl, &sftJSONL{format: f, split: split, name: name,
+				rel: fmt.Sprintf("%s/%s/%s-%s.jsonl", sftDir, f.Dir, split, env.Fingerprint)})
 		}
 	}
-	if err := sink.Close(ctx); err != nil {
+	o.replicateK = s.cfg.ReplicateK
+	return o, nil
+}
+
+// write writes e to the Parquet dataset and to its split of every JSONL
+// format.
+func (o *sftOutputs) write(ctx context.Context, e *sft.Example) error {
+	if err := o.sink.Write(ctx, *e); err != nil {
+		return fmt.Errorf("%s dataset: example %s: %w", SFTDataset, e.ID, err)
+	}
+	if err := o.lines.Encode(e); err != nil {
+		return fmt.Errorf("%s: %w", SFTDataset, err)
+	}
+	for _, j := range o.jsonl {
+		if j.split != e.Split {
+			continue
+		}
+		if j.fw == nil {
+			fw, err := o.env.c.Create(ctx, j.name, j.rel, "")
+			if err != nil {
+				return err
+			}
+			n := &countingWriter{w: fw}
+			w, err := sft.NewFormatWriter(n, j.format.Name, o.replicateK)
+			if err != nil {
+				fw.Abort()
+				return fmt.Errorf("%s: %w", j.rel, err)
+			}
+			j.fw, j.n, j.w = fw, n, w
+		}
+		if err := j.w.WriteLines(e, o.lines); err != nil {
+			return fmt.Errorf("%s: %w", j.rel, err)
+		}
+	}
+	return nil
+}
+
+// abort discards what was written.
+func (o *sftOutputs) abort() {
+	o.sink.Abort()
+	for _, j := range o.jsonl {
+		if j.fw != nil {
+			j.fw.Abort()
+		}
+	}
+}
+
+// close closes the exports and returns their files for the card
+// (relative to sft/): the Parquet files, then each format's splits.
+func (o *sftOutputs) close(ctx context.Context) ([]sft.CardFile, error) {
+	if err := o.sink.Close(ctx); err != nil {
+		o.abort()
 		return nil, err
 	}
-	emitted, _, err := env.c.Emitted(SFTDataset)
+	emitted, _, err := o.env.c.Emitted(SFTDataset)
 	if err != nil {
 		return nil, err
 	}
 	var out []sft.CardFile
 	for _, f := range emitted {
 		if f.Format == "parquet" {
-			out = append(out, sft.CardFile{Format: sft.FormatParquet, Split: sft.ParquetSplit, Path: strings.TrimPrefix(f.Rel, sftDir+"/")})
+			out = append(out, sft.CardFile{Format: sft.FormatParquet, Split: sft.ParquetSplit, Path: strings.TrimPrefix(f.Rel, sftDir+"/"), Bytes: f.Size})
 		}
+	}
+	for _, j := range o.jsonl {
+		if j.fw == nil {
+			continue
+		}
+		if err := j.w.Flush(); err != nil {
+			o.abortJSONL()
+			return nil, fmt.Errorf("%s: %w", j.rel, err)
+		}
+		j.fw.Rows = j.w.Rows()
+		fw := j.fw
+		j.fw = nil
+		if err := fw.Close(); err != nil {
+			o.abortJSONL()
+			return nil, fmt.Errorf("%s: %w", j.rel, err)
+		}
+		out = append(out, sft.CardFile{Format: j.format.Name, Split: j.split, Path: strings.TrimPrefix(j.rel, sftDir+"/"), Rows: fw.Rows, Bytes: j.n.n})
 	}
 	return out, nil
 }
 
-// writeJSONL writes one split of one JSONL format as its dataset (no
-// file when the split is empty: the dataset is listed with none) and
-// returns the file for the card.
-func (s *sftStage) writeJSONL(ctx context.Context, env *Env, f sft.Format, split string, exs []sft.Example) (*sft.CardFile, error) {
-	name := SFTExportDataset(f.Name, split)
-	schema := columnar.Schema{Name: f.Schema, Version: 1}
-	if len(exs) == 0 {
-		env.c.Declare(columnar.DatasetInfo{Name: name, Schema: schema, Stage: env.stage}, "jsonl")
-		*env.datasets = append(*env.datasets, name)
-		return nil, nil
+// abortJSONL discards the JSONL files still open.
+func (o *sftOutputs) abortJSONL() {
+	for _, j := range o.jsonl {
+		if j.fw != nil {
+			j.fw.Abort()
+			j.fw = nil
+		}
 	}
-	rel := fmt.Sprintf("%s/%s/%s-%s.jsonl", sftDir, f.Dir, split, env.Fingerprint)
-	var rows int64
-	err := writeSFTFile(ctx, env, name, schema, "jsonl", rel, func(w io.Writer) (int64, error) {
-		n, err := sft.WriteFormat(w, f.Name, exs, s.cfg.ReplicateK)
-		rows = n
-		return n, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &sft.CardFile{Format: f.Name, Split: split, Path: strings.TrimPrefix(rel, sftDir+"/"), Rows: rows}, nil
 }
 
 // writeSFTFile declares dataset name (of format "jsonl" or another,

@@ -169,6 +169,22 @@ func TestRunSFTStage(t *testing.T) {
 				t.Errorf("the card does not name %s", x.Files[0].Path)
 			}
 		}
+		// The Parquet dataset's own card names its files relative to its
+		// directory.
+		pcard, ok := files["sft/parquet/README.md"]
+		if !ok {
+			t.Fatal("no card for the Parquet dataset")
+		}
+		for _, x := range exports {
+			if x.Format != sft.FormatParquet {
+				continue
+			}
+			for _, f := range x.Files {
+				if !strings.Contains(string(pcard), `"`+strings.TrimPrefix(f.Path, "sft/parquet/")+`"`) {
+					t.Errorf("the Parquet card does not name %s", f.Path)
+				}
+			}
+		}
 	}
 }
 

@@ -8,12 +8,12 @@ import (
 )
 
 // CardFile is one data file the card names: its format, split, path
-// relative to the card's directory, and its rows (for the Parquet files,
+// relative to the card's directory, its rows (for the Parquet files,
 // whose rows the card does not list per file, 0: the config's count is
-// the summary's examples).
+// the summary's examples) and its size in bytes.
 type CardFile struct {
 	Format, Split, Path string
-	Rows                int64
+	Rows, Bytes         int64
 }
 
 // CardInfo is what the dataset card describes.
@@ -81,10 +81,11 @@ func columnDocs(col, encoding string) string {
 // q quotes a YAML scalar (a JSON string is a YAML double-quoted one).
 func q(s string) string { return strconv.Quote(s) }
 
-// cardConfigs lists the card's configs in order: the JSONL formats. The
-// Parquet dataset is not one: Hugging Face datasets reads all of a
-// dataset's configs with one builder (JSON here), so the card describes
-// it in its text.
+// cardConfigs lists the main card's configs in order: the JSONL
+// formats. The Parquet dataset has a card of its own (WriteParquetCard):
+// Hugging Face datasets (5.2 and before; huggingface/datasets#6447,
+// #7101) picks one builder for all of a card's configs, from the first
+// config's files, so a Parquet config beside JSON ones does not load.
 func cardConfigs() []string {
 	var out []string
 	for _, f := range JSONLFormats() {
@@ -93,74 +94,104 @@ func cardConfigs() []string {
 	return out
 }
 
-// WriteCard writes the dataset card (README.md with a Hugging Face YAML
-// header: configs with their data files per split, features, license,
-// task categories) describing the files of info.
-func WriteCard(w io.Writer, info CardInfo) error {
-	var b strings.Builder
+// writeCardHeader writes a card's YAML header: license, task categories,
+// tags, then configs (data files per split, the files' paths relative to
+// the card) and dataset_info (features; rows and bytes per split) for
+// each config of configs that has files. A Parquet split's rows are the
+// summary's examples (its files do not list them).
+func writeCardHeader(b *strings.Builder, info CardInfo, configs []string, def string, files []CardFile) {
 	b.WriteString("---\n")
-	fmt.Fprintf(&b, "license: %s\n", q(info.License))
+	fmt.Fprintf(b, "license: %s\n", q(info.License))
 	b.WriteString("task_categories:\n- text-generation\n")
 	b.WriteString("tags:\n- sft\n- soar\n- hindsight\n- atlas-learn\n")
-	b.WriteString("configs:\n")
-	for _, c := range cardConfigs() {
-		var files []CardFile
-		for _, f := range info.Files {
+	of := func(c string) []CardFile {
+		var out []CardFile
+		for _, f := range files {
 			if f.Format == c {
-				files = append(files, f)
+				out = append(out, f)
 			}
 		}
-		if len(files) == 0 {
+		return out
+	}
+	b.WriteString("configs:\n")
+	for _, c := range configs {
+		fs := of(c)
+		if len(fs) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "- config_name: %s\n", c)
-		if c == FormatTRLPromptCompletion {
+		fmt.Fprintf(b, "- config_name: %s\n", c)
+		if c == def {
 			b.WriteString("  default: true\n")
 		}
 		b.WriteString("  data_files:\n")
 		var splits []string
 		paths := map[string][]string{}
-		for _, f := range files {
+		for _, f := range fs {
 			if _, ok := paths[f.Split]; !ok {
 				splits = append(splits, f.Split)
 			}
 			paths[f.Split] = append(paths[f.Split], f.Path)
 		}
 		for _, s := range splits {
-			fmt.Fprintf(&b, "  - split: %s\n    path:\n", s)
+			fmt.Fprintf(b, "  - split: %s\n    path:\n", s)
 			for _, p := range paths[s] {
-				fmt.Fprintf(&b, "    - %s\n", q(p))
+				fmt.Fprintf(b, "    - %s\n", q(p))
 			}
 		}
 	}
-	s := info.Summary
 	b.WriteString("dataset_info:\n")
-	for _, c := range cardConfigs() {
-		fmt.Fprintf(&b, "- config_name: %s\n  features:\n", c)
+	for _, c := range configs {
+		fmt.Fprintf(b, "- config_name: %s\n  features:\n", c)
 		switch c {
 		case FormatOpenAI, FormatTRLConversational:
 			b.WriteString("  - name: messages\n    list:\n    - name: role\n      dtype: string\n    - name: content\n      dtype: string\n")
+		case FormatParquet:
+			for _, f := range parquetFeatures {
+				fmt.Fprintf(b, "  - name: %s\n    dtype: %s\n", f[0], f[1])
+			}
 		default:
 			b.WriteString("  - name: prompt\n    dtype: string\n  - name: completion\n    dtype: string\n")
 		}
-		rows := map[string]int64{}
+		rows, size := map[string]int64{}, map[string]int64{}
 		var splits []string
-		for _, f := range info.Files {
-			if f.Format == c {
-				if _, ok := rows[f.Split]; !ok {
-					splits = append(splits, f.Split)
-				}
-				rows[f.Split] += f.Rows
+		for _, f := range of(c) {
+			if _, ok := rows[f.Split]; !ok {
+				splits = append(splits, f.Split)
+			}
+			rows[f.Split] += f.Rows
+			size[f.Split] += f.Bytes
+		}
+		if c == FormatParquet {
+			for _, sp := range splits {
+				rows[sp] = info.Summary.Examples
 			}
 		}
 		if len(splits) > 0 {
+			// num_bytes: the split's files' bytes (datasets ignores a
+			// splits list without it).
 			b.WriteString("  splits:\n")
-			for _, s := range splits {
-				fmt.Fprintf(&b, "  - name: %s\n    num_examples: %d\n", s, rows[s])
+			for _, sp := range splits {
+				fmt.Fprintf(b, "  - name: %s\n    num_bytes: %d\n    num_examples: %d\n", sp, size[sp], rows[sp])
 			}
 		}
 	}
 	b.WriteString("---\n\n")
+}
+
+// WriteCard writes the dataset card (README.md with a Hugging Face YAML
+// header: configs with their data files per split, features, license,
+// task categories) describing the JSONL files of info; the Parquet files
+// are described in its text and by WriteParquetCard.
+func WriteCard(w io.Writer, info CardInfo) error {
+	var b strings.Builder
+	s := info.Summary
+	var jsonl []CardFile
+	for _, f := range info.Files {
+		if f.Format != FormatParquet {
+			jsonl = append(jsonl, f)
+		}
+	}
+	writeCardHeader(&b, info, cardConfigs(), FormatTRLPromptCompletion, jsonl)
 	fmt.Fprintf(&b, "# ATLAS hindsight SFT data (run %s)\n\n", info.RunID)
 	b.WriteString("Training examples built SOAR-style (Pourcel et al., ICML 2025) from an atlas-learn run's trajectories and their analysis:\n\n")
 	fmt.Fprintf(&b, "- **sampling** / `solution` (weight %g): the task → the successful trajectory's solution (its code, or its last action when it has none);\n", info.Weights.Sampling)
@@ -175,13 +206,13 @@ func WriteCard(w io.Writer, info CardInfo) error {
 		Copies(info.Weights.Sampling, info.ReplicateK), Copies(info.Weights.Refinement, info.ReplicateK), Copies(info.Weights.Error, info.ReplicateK))
 	b.WriteString("Splits are by task: a task's examples are all in `train` or all in `validation`.\n\n")
 	b.WriteString("## The Parquet dataset\n\n")
-	b.WriteString("Every example, both splits, with its weight, is also in Parquet (not a config above: Hugging Face `datasets` reads one dataset's configs with one builder):\n\n")
+	fmt.Fprintf(&b, "Every example, both splits, with its weight, token counts and provenance, is also in Parquet, under `%s/` with a card of its own (config `%s`, one split `%s`; the `split` column says train or validation):\n\n", ParquetDir, FormatParquet, ParquetSplit)
 	for _, f := range info.Files {
 		if f.Format == FormatParquet {
 			fmt.Fprintf(&b, "- `%s`\n", f.Path)
 		}
 	}
-	fmt.Fprintf(&b, "\n%d rows; load it with `datasets.load_dataset(\"parquet\", data_files=...)`, pandas, DuckDB or pyarrow.\n\n", s.Examples)
+	fmt.Fprintf(&b, "\n%d rows; load it with `datasets.load_dataset(\"<this directory>/%s\")` (Hugging Face `datasets` reads all of one card's configs with one builder, so the Parquet dataset cannot be a config of this JSON card), or with pandas, DuckDB or pyarrow.\n\n", s.Examples, ParquetDir)
 	b.WriteString("| column | type | meaning |\n|---|---|---|\n")
 	for _, f := range parquetFeatures {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", f[0], f[1], columnDocs(f[0], s.Encoding))
@@ -193,6 +224,32 @@ func WriteCard(w io.Writer, info CardInfo) error {
 	fmt.Fprintf(&b, "| format | train rows | training tokens (× %d epochs) | estimated cost (USD) |\n|---|---|---|---|\n", s.Epochs)
 	for _, f := range s.Formats {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.2f |\n", f.Format, f.Rows, f.TrainingTokens, f.CostUSD)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteParquetCard writes the Parquet dataset's own card (README.md in
+// its directory): one config, parquet, of one split, ParquetSplit, with
+// the columns as features, so that datasets.load_dataset(<that
+// directory>) loads it.
+func WriteParquetCard(w io.Writer, info CardInfo) error {
+	var b strings.Builder
+	var files []CardFile
+	for _, f := range info.Files {
+		if f.Format == FormatParquet {
+			f.Path = strings.TrimPrefix(f.Path, ParquetDir+"/")
+			files = append(files, f)
+		}
+	}
+	writeCardHeader(&b, info, []string{FormatParquet}, FormatParquet, files)
+	s := info.Summary
+	fmt.Fprintf(&b, "# ATLAS hindsight SFT examples, Parquet (run %s)\n\n", info.RunID)
+	fmt.Fprintf(&b, "Every example of the run's SFT data (see `../README.md`), %d rows, both splits (the `split` column: %d train, %d validation), with weights (%g sampling, %g key step, %g error) and token counts (%s).\n\n",
+		s.Examples, s.TrainExamples, s.ValidationExamples, info.Weights.Sampling, info.Weights.Refinement, info.Weights.Error, s.Encoding)
+	b.WriteString("| column | type | meaning |\n|---|---|---|\n")
+	for _, f := range parquetFeatures {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", f[0], f[1], columnDocs(f[0], s.Encoding))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

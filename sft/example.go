@@ -83,6 +83,10 @@ type Example struct {
 	// whether the prompt is an error prompt.
 	taskText, history string
 	isErr             bool
+	// rk is what ranking compares; counted: the prompt's tokens are
+	// counted (the others are counted once the example is kept).
+	rk      rankKey
+	counted bool
 }
 
 // Splits.
@@ -140,7 +144,7 @@ func Build(in Input, w Weights, system string, t *Templates, st *BuildStats) ([]
 	}
 	if tr.Outcome.Success {
 		if c := solutionOf(tr); c != "" {
-			p, err := t.sampling(&tr.Task)
+			p, err := t.samplingWith(taskText)
 			if err != nil {
 				return nil, fmt.Errorf("trajectory %s: sampling prompt: %w", tr.TrajectoryID, err)
 			}
@@ -246,6 +250,10 @@ var (
 // testFraction is the fraction of tests passed a test report states:
 // "k/n ... passed" or pytest's "k passed, m failed".
 func testFraction(obs string) (float64, bool) {
+	// Every pattern needs one of these words: most observations have none.
+	if !strings.Contains(obs, "passed") && !strings.Contains(obs, "failed") && !strings.Contains(obs, "error") {
+		return 0, false
+	}
 	if m := slashPassed.FindAllStringSubmatch(obs, -1); m != nil {
 		last := m[len(m)-1]
 		k, _ := strconv.Atoi(last[1])

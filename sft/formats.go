@@ -2,6 +2,7 @@ package sft
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -111,38 +112,133 @@ func (w *LineWriter) Write(v any) error {
 	return nil
 }
 
+// writeLine writes one encoded line (its newline included).
+func (w *LineWriter) writeLine(b []byte) error {
+	if _, err := w.bw.Write(b); err != nil {
+		return err
+	}
+	w.rows++
+	return nil
+}
+
 // Rows is the number of lines written.
 func (w *LineWriter) Rows() int64 { return w.rows }
 
 // Flush flushes the buffer.
 func (w *LineWriter) Flush() error { return w.bw.Flush() }
 
+// FormatWriter writes the lines of one JSONL format, example by
+// example.
+type FormatWriter struct {
+	lw     *LineWriter
+	format string
+	k      float64
+}
+
+// NewFormatWriter writes the JSONL format named to w; k is
+// trl_replicated's factor.
+func NewFormatWriter(w io.Writer, format string, k float64) (*FormatWriter, error) {
+	switch format {
+	case FormatOpenAI, FormatTRLConversational, FormatTRLPromptCompletion, FormatTRLReplicated:
+	default:
+		return nil, fmt.Errorf("unknown format %q", format)
+	}
+	return &FormatWriter{lw: NewLineWriter(w), format: format, k: k}, nil
+}
+
+// Write writes e's line (trl_replicated: its copies).
+func (f *FormatWriter) Write(e *Example) error {
+	var err error
+	switch f.format {
+	case FormatOpenAI, FormatTRLConversational:
+		err = f.lw.Write(ChatLine{Messages: messages(e)})
+	case FormatTRLPromptCompletion:
+		err = f.lw.Write(promptCompletion(e))
+	case FormatTRLReplicated:
+		l := promptCompletion(e)
+		for n := Copies(e.Weight, f.k); n > 0 && err == nil; n-- {
+			err = f.lw.Write(l)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: example %s: %w", f.format, e.ID, err)
+	}
+	return nil
+}
+
+// WriteLines writes e's line from l, which holds e's encoded lines
+// (trl_replicated: its copies).
+func (f *FormatWriter) WriteLines(e *Example, l *Lines) error {
+	line := l.promptCompletion.Bytes()
+	if f.format == FormatOpenAI || f.format == FormatTRLConversational {
+		line = l.chat.Bytes()
+	}
+	n := 1
+	if f.format == FormatTRLReplicated {
+		n = Copies(e.Weight, f.k)
+	}
+	for ; n > 0; n-- {
+		if err := f.lw.writeLine(line); err != nil {
+			return fmt.Errorf("%s: example %s: %w", f.format, e.ID, err)
+		}
+	}
+	return nil
+}
+
+// Lines are one example's JSONL lines, encoded once for all the
+// formats: the chat line (openai, trl_conversational) and the
+// prompt-completion line (trl_prompt_completion, trl_replicated), as
+// FormatWriter.Write encodes them.
+type Lines struct {
+	chat, promptCompletion bytes.Buffer
+	encChat, encPC         *json.Encoder
+}
+
+// NewLines returns an empty Lines.
+func NewLines() *Lines {
+	l := &Lines{}
+	l.encChat, l.encPC = json.NewEncoder(&l.chat), json.NewEncoder(&l.promptCompletion)
+	l.encChat.SetEscapeHTML(false)
+	l.encPC.SetEscapeHTML(false)
+	return l
+}
+
+// Encode encodes e's lines, replacing what l held.
+func (l *Lines) Encode(e *Example) error {
+	l.chat.Reset()
+	l.promptCompletion.Reset()
+	if err := l.encChat.Encode(ChatLine{Messages: messages(e)}); err != nil {
+		return fmt.Errorf("example %s: %w", e.ID, err)
+	}
+	if err := l.encPC.Encode(promptCompletion(e)); err != nil {
+		return fmt.Errorf("example %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// Rows is the number of lines written.
+func (f *FormatWriter) Rows() int64 { return f.lw.Rows() }
+
+// Flush flushes the buffer.
+func (f *FormatWriter) Flush() error { return f.lw.Flush() }
+
 // WriteFormat writes exs (one split, in output order) in the JSONL
 // format named; k is trl_replicated's factor. It returns the lines
 // written.
 func WriteFormat(w io.Writer, format string, exs []Example, k float64) (int64, error) {
-	lw := NewLineWriter(w)
-	for i := range exs {
-		e := &exs[i]
-		var err error
-		switch format {
-		case FormatOpenAI, FormatTRLConversational:
-			err = lw.Write(ChatLine{Messages: messages(e)})
-		case FormatTRLPromptCompletion:
-			err = lw.Write(promptCompletion(e))
-		case FormatTRLReplicated:
-			l := promptCompletion(e)
-			for n := Copies(e.Weight, k); n > 0 && err == nil; n-- {
-				err = lw.Write(l)
-			}
-		default:
-			return 0, fmt.Errorf("unknown format %q", format)
+	fw, err := NewFormatWriter(w, format, k)
+	if err != nil {
+		if len(exs) == 0 {
+			return 0, nil
 		}
-		if err != nil {
-			return lw.Rows(), fmt.Errorf("%s: example %s: %w", format, e.ID, err)
+		return 0, err
+	}
+	for i := range exs {
+		if err := fw.Write(&exs[i]); err != nil {
+			return fw.Rows(), err
 		}
 	}
-	return lw.Rows(), lw.Flush()
+	return fw.Rows(), fw.Flush()
 }
 
 // SplitExamples returns the examples of one split, in order.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
-	"sync"
 )
 
 // Overlength policies.
@@ -52,8 +50,8 @@ type Options struct {
 	// PricePer1M is the price of one million training tokens by format
 	// (missing: 0).
 	PricePer1M map[string]float64
-	// Workers bounds the goroutines counting tokens (the result does not
-	// depend on it).
+	// Workers bounds the goroutines building examples, counting tokens
+	// and selecting (the result does not depend on it).
 	Workers int
 }
 
@@ -225,118 +223,37 @@ func outputLess(a, b Example) int {
 // removed, token counts and the overlength policy, the per-task cap, the
 // balancing of refinement examples over quality bins, and the split.
 // The result does not depend on the order of ins beyond the trajectory
-// ids, nor on Workers.
+// ids, nor on Workers. It holds every example in memory: Pipeline, which
+// Prepare runs with one bucket, spills them for larger inputs.
 func Prepare(ctx context.Context, ins []Input, o Options) (*Result, error) {
-	if err := o.Validate(); err != nil {
-		return nil, fmt.Errorf("sft: %w", err)
-	}
-	s := Summary{Trajectories: int64(len(ins)), Encoding: o.Tokenizer.Name(), Epochs: o.Epochs}
-	var bs BuildStats
-	var exs []Example
-	for _, in := range ins {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		e, err := Build(in, o.Weights, o.System, o.Templates, &bs)
-		if err != nil {
-			return nil, fmt.Errorf("sft: %w", err)
-		}
-		exs = append(exs, e...)
-	}
-	s.EmptyCompletion, s.KeyStepOutOfRange, s.FailedNoError = bs.EmptyCompletion, bs.KeyStepOutOfRange, bs.FailedNoError
-	for _, e := range exs {
-		switch e.Subkind {
-		case SubkindSolution:
-			s.ExamplesSampling++
-		case SubkindKeyStep:
-			s.ExamplesKeyStep++
-		case SubkindError:
-			s.ExamplesError++
-		}
-	}
-	// Ranking needs completion tokens: count them all first.
-	if err := countTokens(ctx, exs, o); err != nil {
+	p, err := NewPipeline(o, SpillOptions{})
+	if err != nil {
 		return nil, err
 	}
-	// A fixed order (the output's) before ranking, so that equal ranks
-	// resolve the same way whatever the input order.
-	slices.SortFunc(exs, outputLess)
-	slices.SortStableFunc(exs, func(a, b Example) int { return rankLess(&a, &b) })
-	exs, s.DuplicatesExact = dedupeExact(exs)
-	exs, s.DuplicatesNear = dedupeNear(exs, o.NearThreshold, o.ShingleTokens)
-	exs, s.OverlengthDropped, s.OverlengthTruncate = applyOverlength(exs, o)
-	exs, s.TasksCapped, s.DroppedByCap = capPerTask(exs, o.MaxPerTask)
-	exs, s.RefinementBins, s.DroppedByBin = balanceBins(exs, o.Bins, o.BinFactor)
-	slices.SortFunc(exs, outputLess)
-	for i := range exs {
-		e := &exs[i]
-		e.Split = SplitOf(e.TaskID, o.ValidationPercent)
-		s.TokensTotal += int64(e.TotalTokens)
-		if e.Split == SplitTrain {
-			s.TrainExamples++
-		} else {
-			s.ValidationExamples++
+	defer p.Close()
+	for _, in := range ins {
+		if err := p.Add(ctx, in); err != nil {
+			return nil, err
 		}
 	}
-	s.Examples = int64(len(exs))
-	s.Formats = estimate(exs, o)
+	var exs []Example
+	s, err := p.Finish(ctx, func(e *Example) error {
+		exs = append(exs, *e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return &Result{Examples: exs, Summary: s}, nil
 }
 
-// countTokens fills in the token counts, with o.Workers goroutines.
-func countTokens(ctx context.Context, exs []Example, o Options) error {
-	sys, err := o.Tokenizer.Count(o.System)
-	if err != nil {
-		return fmt.Errorf("sft: system prompt: %w", err)
-	}
-	w := max(o.Workers, 1)
-	var wg sync.WaitGroup
-	errs := make([]error, w)
-	for g := 0; g < w; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for i := g; i < len(exs); i += w {
-				if ctx.Err() != nil {
-					errs[g] = ctx.Err()
-					return
-				}
-				if err := setTokens(&exs[i], sys, o.Tokenizer); err != nil {
-					errs[g] = fmt.Errorf("sft: example %s (trajectory %s, %s step %d): %w", exs[i].ID, exs[i].TrajectoryID, exs[i].Subkind, exs[i].Step, err)
-					return
-				}
-			}
-		}(g)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func setTokens(e *Example, sys int, t *Tokenizer) error {
-	p, err := t.Count(e.Prompt)
-	if err != nil {
-		return err
-	}
-	c, err := t.Count(e.Completion)
-	if err != nil {
-		return err
-	}
-	e.SystemTokens, e.PromptTokens, e.CompletionTokens = int32(sys), int32(p), int32(c)
-	e.TotalTokens = int32(sys + p + c)
-	return nil
-}
-
-// applyOverlength drops or truncates the examples over MaxTokens.
+// applyOverlength drops or truncates the examples over MaxTokens,
+// filtering exs in place.
 func applyOverlength(exs []Example, o Options) ([]Example, int64, int64) {
 	if o.MaxTokens <= 0 {
 		return exs, 0, 0
 	}
-	out := exs[:0:0]
+	out := exs[:0]
 	var dropped, truncated int64
 	for _, e := range exs {
 		if int(e.TotalTokens) <= o.MaxTokens {
@@ -385,30 +302,4 @@ func truncate(e *Example, o Options) (bool, error) {
 		hist, over = rest, total-o.MaxTokens
 	}
 	return false, nil
-}
-
-// estimate is the training estimate of every JSONL export format, over
-// the train split.
-func estimate(exs []Example, o Options) []FormatStats {
-	var rows, toks, repRows, repToks int64
-	for _, e := range exs {
-		if e.Split != SplitTrain {
-			continue
-		}
-		rows++
-		toks += int64(e.TotalTokens)
-		n := int64(Copies(e.Weight, o.ReplicateK))
-		repRows += n
-		repToks += n * int64(e.TotalTokens)
-	}
-	var out []FormatStats
-	for _, f := range JSONLFormats() {
-		st := FormatStats{Format: f.Name, Rows: rows, TrainingTokens: toks * int64(o.Epochs)}
-		if f.Name == FormatTRLReplicated {
-			st.Rows, st.TrainingTokens = repRows, repToks*int64(o.Epochs)
-		}
-		st.CostUSD = float64(st.TrainingTokens) / 1e6 * o.PricePer1M[f.Name]
-		out = append(out, st)
-	}
-	return out
 }

@@ -9,50 +9,13 @@ import (
 
 // rankLess orders examples best first: quality descending, then the
 // shortest completion (in tokens, then bytes), then a stable hash of the
-// id. It is the order every selection below keeps from.
-func rankLess(a, b *Example) int {
-	switch {
-	case a.Quality != b.Quality:
-		if a.Quality > b.Quality {
-			return -1
-		}
-		return 1
-	case a.CompletionTokens != b.CompletionTokens:
-		return int(a.CompletionTokens) - int(b.CompletionTokens)
-	case len(a.Completion) != len(b.Completion):
-		return len(a.Completion) - len(b.Completion)
-	}
-	ha, hb := stableHash(a.ID), stableHash(b.ID)
-	switch {
-	case ha < hb:
-		return -1
-	case ha > hb:
-		return 1
-	}
-	return strings.Compare(a.ID, b.ID)
-}
+// id, the id, and (for ids given twice) the input order. It is the order
+// every selection below keeps from. The keys are the example's rankKey,
+// set when it is built.
+func rankLess(a, b *Example) int { return compareRank(&a.rk, &b.rk) }
 
 // normSpace collapses runs of white space into one space and trims.
 func normSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// dedupeExact keeps the first (in rank order) of the examples with the
-// same prompt and completion after white-space normalisation; exs must be
-// in rank order. It returns the kept examples and the count removed.
-func dedupeExact(exs []Example) ([]Example, int64) {
-	seen := map[string]bool{}
-	out := exs[:0:0]
-	var removed int64
-	for _, e := range exs {
-		k := normSpace(e.System) + "\x00" + normSpace(e.Prompt) + "\x00" + normSpace(e.Completion)
-		if seen[k] {
-			removed++
-			continue
-		}
-		seen[k] = true
-		out = append(out, e)
-	}
-	return out, removed
-}
 
 // codeTokens splits normalised code into tokens: identifiers and numbers,
 // and single punctuation characters; comments ("#" to the end of a
@@ -134,16 +97,23 @@ func jaccard(a, b []uint64) float64 {
 // examples of one task, in rank order, an example whose completion's
 // shingle set has a Jaccard similarity of at least threshold with one
 // kept before it is removed. Other examples pass. threshold <= 0 keeps
-// everything.
+// everything. Only tasks with two sampling examples or more are
+// shingled. exs is filtered in place.
 func dedupeNear(exs []Example, threshold float64, k int) ([]Example, int64) {
 	if threshold <= 0 {
 		return exs, 0
 	}
+	solutions := map[string]int{}
+	for i := range exs {
+		if exs[i].Subkind == SubkindSolution {
+			solutions[exs[i].TaskID]++
+		}
+	}
 	kept := map[string][][]uint64{}
-	out := exs[:0:0]
+	out := exs[:0]
 	var removed int64
 	for _, e := range exs {
-		if e.Subkind != SubkindSolution {
+		if e.Subkind != SubkindSolution || solutions[e.TaskID] < 2 {
 			out = append(out, e)
 			continue
 		}
@@ -189,11 +159,23 @@ func greedyDiverse(exs []Example, max int) []Example {
 	if max <= 0 || len(exs) <= max {
 		return exs
 	}
+	out := make([]Example, 0, max)
+	for _, i := range diverseIndices(len(exs), max) {
+		out = append(out, exs[i])
+	}
+	return out
+}
+
+// diverseIndices are the indices greedyDiverse keeps of n items (n >
+// max > 0), in order: the first ceil(max/2), then the rest spread.
+func diverseIndices(n, max int) []int {
 	best := (max + 1) / 2
-	out := append([]Example(nil), exs[:best]...)
-	rest := exs[best:]
-	for _, i := range spread(len(rest), max-best) {
-		out = append(out, rest[i])
+	out := make([]int, 0, max)
+	for i := range best {
+		out = append(out, i)
+	}
+	for _, i := range spread(n-best, max-best) {
+		out = append(out, best+i)
 	}
 	return out
 }
@@ -203,6 +185,16 @@ func greedyDiverse(exs []Example, max int) []Example {
 // and the examples dropped.
 func capPerTask(exs []Example, max int) ([]Example, int64, int64) {
 	if max <= 0 {
+		return exs, 0, 0
+	}
+	// No task over the cap: all kept, in the same (rank) order.
+	per := map[string]int{}
+	over := false
+	for i := range exs {
+		per[exs[i].TaskID]++
+		over = over || per[exs[i].TaskID] > max
+	}
+	if !over {
 		return exs, 0, 0
 	}
 	byTask := map[string][]Example{}
@@ -231,52 +223,4 @@ func capPerTask(exs []Example, max int) ([]Example, int64, int64) {
 func BinOf(q float64, n int) int {
 	b := int(math.Floor(q * float64(n)))
 	return min(max(b, 0), n-1)
-}
-
-// balanceBins balances the refinement examples over n bins of their
-// parent's quality: every bin keeps at most ceil(factor × the mean count
-// of the non-empty bins) examples, chosen by greedyDiverse (so with
-// factor 1 no bin holds more than its share; with 1.5, half as much
-// again). Sampling
-// examples pass. factor <= 0 keeps everything (bins are still assigned).
-// It returns the kept examples (in rank order) and the count per bin
-// kept, and the count dropped.
-func balanceBins(exs []Example, n int, factor float64) ([]Example, []int64, int64) {
-	bins := make([][]Example, n)
-	var out []Example
-	for _, e := range exs {
-		if e.Kind != KindRefinement {
-			out = append(out, e)
-			continue
-		}
-		b := BinOf(e.Quality, n)
-		e.QualityBin = int32(b)
-		bins[b] = append(bins[b], e)
-	}
-	capN := -1
-	if factor > 0 {
-		total, nonEmpty := 0, 0
-		for _, b := range bins {
-			if len(b) > 0 {
-				total += len(b)
-				nonEmpty++
-			}
-		}
-		if nonEmpty > 0 {
-			capN = int(math.Ceil(float64(total) / float64(nonEmpty) * factor))
-		}
-	}
-	counts := make([]int64, n)
-	var dropped int64
-	for i, b := range bins {
-		k := b
-		if capN >= 0 && len(b) > capN {
-			k = greedyDiverse(b, capN)
-			dropped += int64(len(b) - capN)
-		}
-		counts[i] = int64(len(k))
-		out = append(out, k...)
-	}
-	slices.SortStableFunc(out, func(a, b Example) int { return rankLess(&a, &b) })
-	return out, counts, dropped
 }

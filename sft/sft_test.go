@@ -21,7 +21,7 @@ import (
 // generated returns n generated trajectories with their key steps (the
 // generator's ground truth, as an analysis would find them) and, for
 // the failed ones, their error lines.
-func generated(t *testing.T, n int, seed int64) []Input {
+func generated(t testing.TB, n int, seed int64) []Input {
 	t.Helper()
 	gc := trajgen.DefaultConfig()
 	gc.N, gc.Seed = n, seed
@@ -585,10 +585,11 @@ func TestFormats(t *testing.T) {
 func TestCard(t *testing.T) {
 	info := CardInfo{RunID: "run-x", License: "mit", Weights: DefaultWeights(), ReplicateK: 1,
 		Files: []CardFile{
-			{Format: FormatParquet, Split: ParquetSplit, Path: "parquet/part-00000-x.parquet"},
-			{Format: FormatOpenAI, Split: SplitTrain, Path: "openai/train-x.jsonl", Rows: 7},
-			{Format: FormatOpenAI, Split: SplitValidation, Path: "openai/validation-x.jsonl", Rows: 2},
-			{Format: FormatTRLPromptCompletion, Split: SplitTrain, Path: "trl/prompt_completion/train-x.jsonl", Rows: 7},
+			{Format: FormatParquet, Split: ParquetSplit, Path: "parquet/part-00000-x.parquet", Bytes: 300},
+			{Format: FormatParquet, Split: ParquetSplit, Path: "parquet/part-00001-x.parquet", Bytes: 200},
+			{Format: FormatOpenAI, Split: SplitTrain, Path: "openai/train-x.jsonl", Rows: 7, Bytes: 70},
+			{Format: FormatOpenAI, Split: SplitValidation, Path: "openai/validation-x.jsonl", Rows: 2, Bytes: 20},
+			{Format: FormatTRLPromptCompletion, Split: SplitTrain, Path: "trl/prompt_completion/train-x.jsonl", Rows: 7, Bytes: 77},
 		},
 		Summary: Summary{Examples: 9, Encoding: "o200k_base", Epochs: 3}}
 	var b bytes.Buffer
@@ -610,14 +611,7 @@ func TestCard(t *testing.T) {
 				Path  []string `yaml:"path"`
 			} `yaml:"data_files"`
 		} `yaml:"configs"`
-		Info []struct {
-			Name     string           `yaml:"config_name"`
-			Features []map[string]any `yaml:"features"`
-			Splits   []struct {
-				Name string `yaml:"name"`
-				N    int    `yaml:"num_examples"`
-			} `yaml:"splits"`
-		} `yaml:"dataset_info"`
+		Info []cardInfoYAML `yaml:"dataset_info"`
 	}
 	dec := yaml.NewDecoder(strings.NewReader(head))
 	dec.KnownFields(false)
@@ -644,6 +638,11 @@ func TestCard(t *testing.T) {
 	if len(y.Info) != 4 || y.Info[0].Name != FormatOpenAI || len(y.Info[0].Features) != 1 || y.Info[0].Splits[0].N != 7 || y.Info[0].Splits[1].N != 2 {
 		t.Errorf("dataset_info %+v", y.Info)
 	}
+	// Every split states its rows and bytes (datasets ignores a splits
+	// list without num_bytes).
+	if sizes, want := splitSizes(t, y.Info), map[string][2]int{"openai/train": {7, 70}, "openai/validation": {2, 20}, "trl_prompt_completion/train": {7, 77}}; !reflect.DeepEqual(sizes, want) {
+		t.Errorf("split sizes %v, want %v", sizes, want)
+	}
 	// The Parquet features are the Example's columns, in order.
 	var cols []string
 	rt := reflect.TypeOf(Example{})
@@ -667,65 +666,62 @@ func TestCard(t *testing.T) {
 	if !strings.Contains(body, "parquet/part-00000-x.parquet") {
 		t.Error("the card does not name the Parquet file")
 	}
-}
 
-func TestParseTemplates(t *testing.T) {
-	for _, c := range []struct {
-		name, text, err string
-	}{
-		{"default", DefaultTemplates, ""},
-		{"missing", `{{define "task"}}x{{end}}`, `no template "step"`},
-		{"syntax", `{{define "task"}}{{.Nope`, "unclosed action"},
-		{"bad field", strings.Replace(DefaultTemplates, "{{.Description}}", "{{.Nope}}", 1), "Nope"},
-	} {
-		_, err := ParseTemplates(c.name, c.text)
-		if (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("%s: error %v, want %q", c.name, err, c.err)
+	// The Parquet dataset's own card: one config, its files relative to
+	// its directory, every example, the files' bytes, the columns.
+	b.Reset()
+	if err := WriteParquetCard(&b, info); err != nil {
+		t.Fatal(err)
+	}
+	head, body, ok = strings.Cut(strings.TrimPrefix(b.String(), "---\n"), "\n---\n")
+	if !ok {
+		t.Fatalf("parquet card:\n%s", b.String())
+	}
+	y.Configs, y.Info = nil, nil
+	if err := yaml.Unmarshal([]byte(head), &y); err != nil {
+		t.Fatalf("parquet card YAML: %v\n%s", err, head)
+	}
+	if len(y.Configs) != 1 || y.Configs[0].Name != FormatParquet || len(y.Configs[0].DataFiles) != 1 ||
+		y.Configs[0].DataFiles[0].Split != ParquetSplit || !slices.Equal(y.Configs[0].DataFiles[0].Path, []string{"part-00000-x.parquet", "part-00001-x.parquet"}) {
+		t.Errorf("parquet card configs %+v", y.Configs)
+	}
+	if len(y.Info) != 1 || len(y.Info[0].Features) != len(parquetFeatures) {
+		t.Errorf("parquet card dataset_info %+v", y.Info)
+	}
+	if sizes, want := splitSizes(t, y.Info), map[string][2]int{"parquet/full": {9, 500}}; !reflect.DeepEqual(sizes, want) {
+		t.Errorf("parquet split sizes %v, want %v", sizes, want)
+	}
+	for _, c := range cols {
+		if !strings.Contains(body, "| "+c+" | ") {
+			t.Errorf("the parquet card does not describe column %s", c)
 		}
-	}
-}
-
-func TestOptionsValidate(t *testing.T) {
-	ok := testOptions(t)
-	for _, c := range []struct {
-		name string
-		mod  func(*Options)
-	}{
-		{"overlength", func(o *Options) { o.Overlength = "cut" }},
-		{"threshold", func(o *Options) { o.NearThreshold = 1.5 }},
-		{"bins", func(o *Options) { o.Bins = 0 }},
-		{"percent", func(o *Options) { o.ValidationPercent = 101 }},
-		{"epochs", func(o *Options) { o.Epochs = 0 }},
-		{"k", func(o *Options) { o.ReplicateK = 0 }},
-		{"tokenizer", func(o *Options) { o.Tokenizer = nil }},
-	} {
-		o := ok
-		c.mod(&o)
-		if err := o.Validate(); err == nil {
-			t.Errorf("%s: no error", c.name)
-		}
-	}
-	if err := ok.Validate(); err != nil {
-		t.Error(err)
-	}
-	if _, err := NewTokenizer("gpt2"); err == nil {
-		t.Error("unknown encoding: no error")
 	}
 }
 
-func TestTokenizer(t *testing.T) {
-	for _, enc := range Encodings() {
-		tok, err := NewTokenizer(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := tok.Count("hello world")
-		if err != nil || n != 2 {
-			t.Errorf("%s: %d tokens, %v", enc, n, err)
-		}
-		rest, kept, err := tok.dropFront("héllo wörld, def solve(x): return x", 3)
-		if err != nil || kept == 0 || !strings.HasSuffix(rest, "return x") || len(rest) == 0 {
-			t.Errorf("%s: dropFront %q %d %v", enc, rest, kept, err)
+// cardInfoYAML is one config of a card's dataset_info.
+type cardInfoYAML struct {
+	Name     string           `yaml:"config_name"`
+	Features []map[string]any `yaml:"features"`
+	Splits   []struct {
+		Name  string `yaml:"name"`
+		N     int    `yaml:"num_examples"`
+		Bytes *int   `yaml:"num_bytes"`
+	} `yaml:"splits"`
+}
+
+// splitSizes maps config/split to the rows and bytes dataset_info
+// states, failing on a split without num_bytes.
+func splitSizes(t *testing.T, info []cardInfoYAML) map[string][2]int {
+	t.Helper()
+	out := map[string][2]int{}
+	for _, c := range info {
+		for _, sp := range c.Splits {
+			if sp.Bytes == nil {
+				t.Errorf("%s/%s: no num_bytes", c.Name, sp.Name)
+				continue
+			}
+			out[c.Name+"/"+sp.Name] = [2]int{sp.N, *sp.Bytes}
 		}
 	}
+	return out
 }

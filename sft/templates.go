@@ -74,7 +74,12 @@ func (t *Templates) sampling(task *columnar.Task) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.exec("sampling", map[string]any{"Task": tt})
+	return t.samplingWith(tt)
+}
+
+// samplingWith renders the sampling prompt of a rendered task.
+func (t *Templates) samplingWith(taskText string) (string, error) {
+	return t.exec("sampling", map[string]any{"Task": taskText})
 }
 
 // history renders steps[:n] (n < 0: all of them), oldest first, one
