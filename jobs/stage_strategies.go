@@ -202,9 +202,37 @@ func (s *strategiesStage) Run(ctx context.Context, env *Env) error {
 		x = &strategies.LLM{Client: client, Prompt: p, Model: s.llm.Model, MaxRetries: s.cfg.MaxRetries, MaxCues: s.cfg.MaxCues}
 		ex = x
 	}
-	var results []*extracted
+	// Extractions run concurrently a chunk at a time and are folded into
+	// the merge in input order, so memory holds one chunk and the merged
+	// bank, not every trajectory's strategy.
+	n := env.Counters()
+	merger := strategies.NewMerger(s.cfg.MaxUsedIn, s.cfg.MaxCues)
+	var chunk []*extracted
+	extractedN := 0
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(env.Workers, 1))
+	fold := func() error {
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, r := range chunk {
+			merger.Add(r.s)
+			extractedN++
+			n.Add("strategies_extracted", 1)
+			n.Add("strategies_"+r.s.Source, 1)
+			n.Add("llm_retries", int64(r.o.Retries))
+			if r.s.Fallback != "" {
+				n.Add("llm_fallbacks", 1)
+				env.Log.Debug("strategy extraction fell back to the heuristic", "trajectory", r.s.UsedIn[0], "error", r.o.Err)
+			}
+		}
+		clear(chunk)
+		chunk = chunk[:0]
+		g, gctx = errgroup.WithContext(ctx)
+		g.SetLimit(max(env.Workers, 1))
+		return nil
+	}
+	const chunkSize = 4096
 	err = ReadEmitted(ctx, env, columnar.TrajectoriesDataset, func(t *strategyTrajectory) error {
 		ks, ok := keySteps[t.TrajectoryID]
 		if !ok || !t.Outcome.Success {
@@ -225,43 +253,35 @@ func (s *strategiesStage) Run(ctx context.Context, env *Env) error {
 			}
 		}
 		r := &extracted{}
-		results = append(results, r)
+		chunk = append(chunk, r)
+		gx := gctx
 		g.Go(func() error {
 			var err error
 			if x != nil {
-				r.s, r.o, err = x.ExtractOutcome(gctx, in)
+				r.s, r.o, err = x.ExtractOutcome(gx, in)
 			} else {
-				r.s, err = ex.Extract(gctx, in)
+				r.s, err = ex.Extract(gx, in)
 			}
 			if err != nil {
 				return fmt.Errorf("trajectory %s: %w", in.TrajectoryID, err)
 			}
 			return nil
 		})
+		if len(chunk) >= chunkSize {
+			return fold()
+		}
 		return gctx.Err()
 	})
-	if werr := g.Wait(); werr != nil {
-		return werr
+	if werr := fold(); werr != nil && err == nil {
+		err = werr
 	}
 	if err != nil {
 		return err
 	}
-	n := env.Counters()
-	rows := make([]strategies.Strategy, len(results))
-	for i, r := range results {
-		rows[i] = r.s
-		n.Add("strategies_extracted", 1)
-		n.Add("strategies_"+r.s.Source, 1)
-		n.Add("llm_retries", int64(r.o.Retries))
-		if r.s.Fallback != "" {
-			n.Add("llm_fallbacks", 1)
-			env.Log.Debug("strategy extraction fell back to the heuristic", "trajectory", r.s.UsedIn[0], "error", r.o.Err)
-		}
-	}
-	merged := strategies.Merge(rows, s.cfg.MaxUsedIn, s.cfg.MaxCues)
+	merged := merger.Result()
 	n.Add("strategies_unique", int64(len(merged)))
 	if c := n.Snapshot()["llm_fallbacks"]; c > 0 && x != nil && s.llm.Mode != llm.ModeOffline {
-		env.Warn(fmt.Sprintf("%d of %d strategies fell back to the heuristic extractor (their rows say why)", c, len(rows)))
+		env.Warn(fmt.Sprintf("%d of %d strategies fell back to the heuristic extractor (their rows say why)", c, extractedN))
 	}
 	sink, err := NewDataset(env, DatasetSpec[strategies.Strategy]{Name: StrategiesDataset, Schema: StrategiesSchema})
 	if err != nil {
@@ -276,7 +296,7 @@ func (s *strategiesStage) Run(ctx context.Context, env *Env) error {
 	if err := sink.Close(ctx); err != nil {
 		return err
 	}
-	env.Log.Info("strategies extracted", "trajectories", len(rows), "strategies", len(merged), "names", strings.Join(firstNames(merged, 5), ","))
+	env.Log.Info("strategies extracted", "trajectories", extractedN, "strategies", len(merged), "names", strings.Join(firstNames(merged, 5), ","))
 	return nil
 }
 

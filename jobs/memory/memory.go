@@ -257,12 +257,9 @@ func mergeInto(e, s *Strategy, o Options) {
 func addUses(e, s *Strategy, o Options) {
 	// Callers pass only trajectories new to the experience memory; an id
 	// still listed in UsedIn is not counted twice all the same.
-	for _, id := range unionSorted(nil, s.UsedIn) {
-		if !slices.Contains(e.UsedIn, id) {
-			e.UsedIn = append(e.UsedIn, id)
-			e.Uses++
-		}
-	}
+	var added int
+	e.UsedIn, added = appendNew(e.UsedIn, unionSorted(nil, s.UsedIn))
+	e.Uses += int64(added)
 	if o.MaxUsedIn > 0 && len(e.UsedIn) > o.MaxUsedIn {
 		e.UsedIn = slices.Clone(e.UsedIn[len(e.UsedIn)-o.MaxUsedIn:])
 	}
@@ -270,6 +267,34 @@ func addUses(e, s *Strategy, o Options) {
 	if s.LastUsed.After(e.LastUsed) {
 		e.LastUsed = s.LastUsed.UTC()
 	}
+}
+
+// appendNew appends to have the ids (distinct) it does not hold, in
+// order, and says how many: a set when the lists are long, so that a
+// strategy used by a million trajectories merges in linear time.
+func appendNew(have, ids []string) ([]string, int) {
+	added := 0
+	if len(have)*len(ids) <= 4096 {
+		for _, id := range ids {
+			if !slices.Contains(have, id) {
+				have = append(have, id)
+				added++
+			}
+		}
+		return have, added
+	}
+	seen := make(map[string]struct{}, len(have))
+	for _, id := range have {
+		seen[id] = struct{}{}
+	}
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			have = append(have, id)
+			added++
+		}
+	}
+	return have, added
 }
 
 // normalize makes nil lists empty, so that rows read back compare equal.

@@ -141,13 +141,10 @@ func MergePlans(library, incoming []Plan, o Options) ([]Plan, Stats, error) {
 		if e.Strategy == "" {
 			e.Strategy = p.Strategy
 		}
-		for _, id := range unionSorted(nil, p.UsedIn) {
-			if !slices.Contains(e.UsedIn, id) {
-				e.UsedIn = append(e.UsedIn, id)
-				e.Uses++
-				st.UsesAdded++
-			}
-		}
+		var added int
+		e.UsedIn, added = appendNew(e.UsedIn, unionSorted(nil, p.UsedIn))
+		e.Uses += int64(added)
+		st.UsesAdded += int64(added)
 		if o.MaxUsedIn > 0 && len(e.UsedIn) > o.MaxUsedIn {
 			e.UsedIn = slices.Clone(e.UsedIn[len(e.UsedIn)-o.MaxUsedIn:])
 		}

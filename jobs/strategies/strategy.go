@@ -114,45 +114,82 @@ func IsSnakeCase(s string) bool { return snakeRE.MatchString(s) }
 // is sorted and cut to maxUsedIn (0: no cap) and cues to maxCues (0: no
 // cap). Trajectories adds up.
 func Merge(rows []Strategy, maxUsedIn, maxCues int) []Strategy {
-	var out []Strategy
-	at := map[string]int{}
+	m := NewMerger(maxUsedIn, maxCues)
 	for _, r := range rows {
-		i, ok := at[r.Name]
-		if !ok {
-			at[r.Name] = len(out)
-			r.UsedIn = slices.Clone(r.UsedIn)
-			r.Parameters = slices.Clone(r.Parameters)
-			r.Cues = slices.Clone(r.Cues)
-			r.Concepts = slices.Clone(r.Concepts)
-			out = append(out, r)
-			continue
-		}
-		m := &out[i]
-		m.UsedIn = append(m.UsedIn, r.UsedIn...)
-		m.Trajectories += r.Trajectories
-		for _, p := range r.Parameters {
-			if !slices.ContainsFunc(m.Parameters, func(q Parameter) bool { return q.Name == p.Name }) {
-				m.Parameters = append(m.Parameters, p)
-			}
-		}
-		m.Cues = append(m.Cues, r.Cues...)
-		m.Concepts = append(m.Concepts, r.Concepts...)
+		m.Add(r)
 	}
-	for i := range out {
-		out[i].UsedIn = sortedUnique(out[i].UsedIn)
-		if maxUsedIn > 0 && len(out[i].UsedIn) > maxUsedIn {
-			out[i].UsedIn = out[i].UsedIn[:maxUsedIn]
-		}
-		out[i].Cues = sortedUnique(out[i].Cues)
-		if maxCues > 0 && len(out[i].Cues) > maxCues {
-			out[i].Cues = out[i].Cues[:maxCues]
-		}
-		out[i].Concepts = sortedUnique(out[i].Concepts)
-		if out[i].Parameters == nil {
-			out[i].Parameters = []Parameter{}
+	return m.Result()
+}
+
+// Merger is Merge one strategy at a time, in bounded memory: what it
+// keeps per name is compacted as it grows (sorted, deduplicated and cut
+// to the caps, which gives what cutting the whole union gives), so that
+// a million extractions of a few hundred names hold a few hundred rows.
+type Merger struct {
+	maxUsedIn, maxCues int
+	out                []Strategy
+	at                 map[string]int
+	// sizes after the last compaction of each row's lists
+	compacted []int
+}
+
+// NewMerger starts a merge with Merge's caps.
+func NewMerger(maxUsedIn, maxCues int) *Merger {
+	return &Merger{maxUsedIn: maxUsedIn, maxCues: maxCues, at: map[string]int{}}
+}
+
+// Add folds r in.
+func (g *Merger) Add(r Strategy) {
+	i, ok := g.at[r.Name]
+	if !ok {
+		g.at[r.Name] = len(g.out)
+		r.UsedIn = slices.Clone(r.UsedIn)
+		r.Parameters = slices.Clone(r.Parameters)
+		r.Cues = slices.Clone(r.Cues)
+		r.Concepts = slices.Clone(r.Concepts)
+		g.out = append(g.out, r)
+		g.compacted = append(g.compacted, 0)
+		return
+	}
+	m := &g.out[i]
+	m.UsedIn = append(m.UsedIn, r.UsedIn...)
+	m.Trajectories += r.Trajectories
+	for _, p := range r.Parameters {
+		if !slices.ContainsFunc(m.Parameters, func(q Parameter) bool { return q.Name == p.Name }) {
+			m.Parameters = append(m.Parameters, p)
 		}
 	}
-	return out
+	m.Cues = append(m.Cues, r.Cues...)
+	m.Concepts = append(m.Concepts, r.Concepts...)
+	if n := len(m.UsedIn) + len(m.Cues) + len(m.Concepts); n > 2*g.compacted[i]+256 {
+		g.compact(m)
+		g.compacted[i] = len(m.UsedIn) + len(m.Cues) + len(m.Concepts)
+	}
+}
+
+// compact puts a row's lists in their final form.
+func (g *Merger) compact(m *Strategy) {
+	m.UsedIn = capped(sortedUnique(m.UsedIn), g.maxUsedIn)
+	m.Cues = capped(sortedUnique(m.Cues), g.maxCues)
+	m.Concepts = sortedUnique(m.Concepts)
+}
+
+func capped(xs []string, n int) []string {
+	if n > 0 && len(xs) > n {
+		return xs[:n:n]
+	}
+	return xs
+}
+
+// Result is the merged strategies, in order of first appearance.
+func (g *Merger) Result() []Strategy {
+	for i := range g.out {
+		g.compact(&g.out[i])
+		if g.out[i].Parameters == nil {
+			g.out[i].Parameters = []Parameter{}
+		}
+	}
+	return g.out
 }
 
 // sortedUnique sorts xs and drops duplicates and empty strings; never
