@@ -3,53 +3,272 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"maps"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/compress"
 	"github.com/atlas-ai/atlas-learn/compress/pyfront"
 )
 
-// PythonRendering shows a python-format result as Python source. A concept
-// that cannot be a Python function (it is only ever inlined) or a program
-// that cannot be printed is listed in Errors instead.
+// PyProgram is one program of a python corpus.
+type PyProgram struct {
+	// Source is the file it comes from, or the trajectory dataset and id.
+	Source string `json:"source"`
+	// Name is the function's name for a function unit.
+	Name string `json:"name,omitempty"`
+	// Term is the encoded (normalised) program.
+	Term string `json:"-"`
+	// Context is the Python a function unit runs in (see pyfront.Program).
+	Context string `json:"-"`
+	// Original is the program as written, as a runnable module, when
+	// verification asks for it.
+	Original string `json:"-"`
+}
+
+// Label names the program in messages: SOURCE or SOURCE:NAME.
+func (p PyProgram) Label() string {
+	if p.Name == "" {
+		return p.Source
+	}
+	return p.Source + ":" + p.Name
+}
+
+// ReadPythonCorpus reads a python corpus (see ReadPrograms) as programs of
+// the given unit, normalised as enc says. With original set, each program
+// also carries its source as written, as a runnable module.
+func ReadPythonCorpus(ctx context.Context, inputs []string, limit, workers int, s3 storage.S3Config, enc pyfront.EncodeOptions, original bool) ([]PyProgram, error) {
+	var programs []PyProgram
+	var files []string
+	for _, in := range inputs {
+		if !IsDataset(in) {
+			files = append(files, in)
+			continue
+		}
+		left := 0
+		if limit > 0 {
+			if left = limit - len(programs); left <= 0 {
+				continue
+			}
+		}
+		sols, err := Solutions(ctx, in, "python", left, s3)
+		if err != nil {
+			return nil, err
+		}
+		ps := make([][]PyProgram, len(sols))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(workers, 1))
+		for i := range sols {
+			g.Go(func() error {
+				src := storage.Redact(in) + "#" + sols[i].TrajectoryID
+				p, err := encodePython(gctx, src, []byte(sols[i].Code), enc, original)
+				if err != nil {
+					return fmt.Errorf("%s: trajectory %s: solution.code: %w", storage.Redact(in), sols[i].TrajectoryID, err)
+				}
+				ps[i] = p
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			programs = append(programs, p...)
+		}
+	}
+	files, err := expandPythonInputs(files)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range files {
+		b, err := storage.ReadObject(ctx, in, s3)
+		if err != nil {
+			return nil, fmt.Errorf("read input: %w", err)
+		}
+		ps, err := encodePython(ctx, in, b, enc, original)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in, err)
+		}
+		programs = append(programs, ps...)
+	}
+	if len(programs) == 0 {
+		return nil, fmt.Errorf("empty corpus: the inputs hold no programs (unit %s)", enc.Unit)
+	}
+	return programs, nil
+}
+
+func encodePython(ctx context.Context, source string, src []byte, enc pyfront.EncodeOptions, original bool) ([]PyProgram, error) {
+	ps, err := pyfront.EncodeUnits(ctx, src, enc)
+	if err != nil {
+		return nil, err
+	}
+	var orig []pyfront.Program
+	if original && enc.Unit == pyfront.UnitFunction {
+		raw := enc
+		raw.Inline = false
+		if orig, err = pyfront.EncodeUnits(ctx, src, raw); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]PyProgram, len(ps))
+	for i, p := range ps {
+		out[i] = PyProgram{Source: source, Name: p.Name, Term: p.Term, Context: p.Context}
+		if !original {
+			continue
+		}
+		if enc.Unit != pyfront.UnitFunction {
+			out[i].Original = string(src)
+			continue
+		}
+		py, err := pyfront.Decode(orig[i].Term)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+		out[i].Original = joinModule(p.Context, py)
+	}
+	return out, nil
+}
+
+// joinModule puts a function unit's context before its code.
+func joinModule(context, code string) string {
+	if context == "" {
+		return code
+	}
+	return strings.TrimRight(context, "\n") + "\n\n\n" + code
+}
+
+// ConceptReport is one learned concept shown as Python.
+type ConceptReport struct {
+	Name   string `json:"name"`
+	Python string `json:"python"`
+	// Uses is the number of uses in the corpus right after it was learned;
+	// Calls the number of calls in the rendered programs.
+	Uses  int64 `json:"uses"`
+	Calls int   `json:"calls"`
+	// Programs is the number of rendered programs that call it.
+	Programs int `json:"programs"`
+	// Withdrawn says why verification withdrew it ("" if it was not).
+	Withdrawn string `json:"withdrawn,omitempty"`
+}
+
+// PythonRendering shows a python-format result as Python source: each
+// concept as a function, and each rewritten program as a self-contained
+// module (the concepts it calls, defined once, then the program).
 type PythonRendering struct {
 	Abstractions map[string]string `json:"abstractions"`
+	Concepts     []ConceptReport   `json:"concepts"`
 	Rewritten    []string          `json:"rewritten"`
-	Errors       []string          `json:"errors,omitempty"`
+	// Programs names the programs (file, or file:function), in order.
+	Programs []string `json:"programs"`
+	// Errors lists what could not be printed; Compress fails when there is
+	// anything in it.
+	Errors []string `json:"errors,omitempty"`
+	// Verification is the result of --verify-with, when given.
+	Verification *Verification `json:"verification,omitempty"`
+	called       [][]string
+	pureCalls    bool
+}
+
+// pyConcepts turns a library into the printer's concepts.
+func pyConcepts(lib []compress.Abstraction) []pyfront.Concept {
+	out := make([]pyfront.Concept, len(lib))
+	for i, a := range lib {
+		out[i] = pyfront.Concept{Name: a.Name, Body: a.Body, Arity: a.Arity}
+	}
+	return out
+}
+
+// admitPython is compress.Options.Admit for the python format.
+func admitPython(lib []compress.Abstraction, a compress.Abstraction) error {
+	return pyfront.Admissible(pyfront.Concept{Name: a.Name, Body: a.Body, Arity: a.Arity}, pyConcepts(lib))
 }
 
 // RenderPython prints a result's abstractions and rewritten programs as
-// Python, the programs in parallel (workers) and in order.
-func RenderPython(ctx context.Context, res *compress.Result, workers int) *PythonRendering {
-	out := &PythonRendering{Abstractions: map[string]string{}}
-	var lib []pyfront.Concept
-	for _, a := range res.Abstractions {
-		c := pyfront.Concept{Name: a.Name, Body: a.Body, Arity: a.Arity}
-		lib = append(lib, c)
-		src, err := pyfront.ConceptToPythonLib(c, lib)
+// Python, the programs in parallel (workers) and in order. progs, when
+// given, names the programs and holds their contexts.
+// With pureCalls, calls of plain names are taken to have no effects (as
+// the data-flow normalisation takes them; see pyfront.RenderOptions).
+func RenderPython(ctx context.Context, res *compress.Result, progs []PyProgram, workers int, pureCalls bool) *PythonRendering {
+	return renderPython(ctx, res, progs, workers, pureCalls, nil)
+}
+
+func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, workers int, pureCalls bool, withdrawn map[string]string) *PythonRendering {
+	out := &PythonRendering{Abstractions: map[string]string{}, pureCalls: pureCalls}
+	lib := pyConcepts(res.Abstractions)
+	index := map[string]int{}
+	for i, a := range res.Abstractions {
+		index[a.Name] = i
+		r := ConceptReport{Name: a.Name, Uses: a.Uses, Withdrawn: withdrawn[a.Name]}
+		src, err := pyfront.ConceptToPythonLib(lib[i], lib[:i+1])
 		if err != nil {
 			out.Errors = append(out.Errors, fmt.Sprintf("abstraction %s: %v", a.Name, err))
-			continue
+		} else {
+			out.Abstractions[a.Name] = src
+			r.Python = src
 		}
-		out.Abstractions[a.Name] = src
+		out.Concepts = append(out.Concepts, r)
+	}
+	skip := map[string]bool{}
+	for n := range withdrawn {
+		skip[n] = true
 	}
 	// Programs print independently: in parallel, collected in order.
 	out.Rewritten = make([]string, len(res.Rewritten))
+	out.Programs = make([]string, len(res.Rewritten))
+	out.called = make([][]string, len(res.Rewritten))
 	errs := make([]error, len(res.Rewritten))
 	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(max(workers, 1))
 	for i, p := range res.Rewritten {
+		out.Programs[i] = fmt.Sprintf("program %d", i)
+		var pp PyProgram
+		if i < len(progs) {
+			pp = progs[i]
+			out.Programs[i] = pp.Label()
+		}
 		g.Go(func() error {
-			out.Rewritten[i], errs[i] = pyfront.ProgramToPython(p, lib)
+			src, called, err := pyfront.RenderProgram(p, lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
+			if err == nil && strings.TrimSpace(src) == "" && strings.TrimSpace(pp.Original) != "" {
+				err = fmt.Errorf("prints as nothing")
+			}
+			out.Rewritten[i], out.called[i], errs[i] = joinModule(pp.Context, src), called, err
 			return nil
 		})
 	}
 	_ = g.Wait()
 	for i, err := range errs {
 		if err != nil {
-			out.Errors = append(out.Errors, fmt.Sprintf("program %d: %v", i, err))
+			out.Errors = append(out.Errors, fmt.Sprintf("%s: %v", out.Programs[i], err))
+		}
+	}
+	for i := range out.called {
+		for _, name := range out.called[i] {
+			c := &out.Concepts[index[name]]
+			c.Programs++
+			c.Calls += strings.Count(out.Rewritten[i], name+"(") - 1
 		}
 	}
 	return out
+}
+
+// grammarCost prices the python format's grammar atoms at cost, unless the
+// cost model prices them itself.
+func grammarCost(cm compress.CostModel, cost int64) compress.CostModel {
+	if cost <= 0 {
+		return cm
+	}
+	cm = cm.OrDefault()
+	prim := maps.Clone(cm.Prim)
+	if prim == nil {
+		prim = map[string]int64{}
+	}
+	for _, a := range pyfront.GrammarAtoms() {
+		if _, set := prim[a]; !set {
+			prim[a] = cost
+		}
+	}
+	cm.Prim = prim
+	return cm
 }
