@@ -159,7 +159,10 @@ type ConceptReport struct {
 type PythonRendering struct {
 	Abstractions map[string]string `json:"abstractions"`
 	Concepts     []ConceptReport   `json:"concepts"`
-	Rewritten    []string          `json:"rewritten"`
+	// Helpers are the function definitions shared, identical, by several
+	// programs: existing concepts, named by their own names.
+	Helpers   []pyfront.Helper `json:"helpers,omitempty"`
+	Rewritten []string         `json:"rewritten"`
 	// Programs names the programs (file, or file:function), in order.
 	Programs []string `json:"programs"`
 	// Errors lists what could not be printed; Compress fails when there is
@@ -190,12 +193,14 @@ func admitPython(lib []compress.Abstraction, a compress.Abstraction) error {
 // given, names the programs and holds their contexts.
 // With pureCalls, calls of plain names are taken to have no effects (as
 // the data-flow normalisation takes them; see pyfront.RenderOptions).
-func RenderPython(ctx context.Context, res *compress.Result, progs []PyProgram, workers int, pureCalls bool) *PythonRendering {
-	return renderPython(ctx, res, progs, workers, pureCalls, nil)
+// Helpers are the corpus's shared helpers (pyfront.SharedHelpers), whose
+// definitions are put back in each program.
+func RenderPython(ctx context.Context, res *compress.Result, progs []PyProgram, helpers []pyfront.Helper, workers int, pureCalls bool) *PythonRendering {
+	return renderPython(ctx, res, progs, helpers, workers, pureCalls, nil)
 }
 
-func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, workers int, pureCalls bool, withdrawn map[string]string) *PythonRendering {
-	out := &PythonRendering{Abstractions: map[string]string{}, pureCalls: pureCalls}
+func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, helpers []pyfront.Helper, workers int, pureCalls bool, withdrawn map[string]string) *PythonRendering {
+	out := &PythonRendering{Abstractions: map[string]string{}, Helpers: helpers, pureCalls: pureCalls}
 	lib := pyConcepts(res.Abstractions)
 	index := map[string]int{}
 	for i, a := range res.Abstractions {
@@ -229,7 +234,7 @@ func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 			out.Programs[i] = pp.Label()
 		}
 		g.Go(func() error {
-			src, called, err := pyfront.RenderProgram(p, lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
+			src, called, err := pyfront.RenderProgram(pyfront.ExpandHelpers(p, helpers), lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
 			if err == nil && strings.TrimSpace(src) == "" && strings.TrimSpace(pp.Original) != "" {
 				err = fmt.Errorf("prints as nothing")
 			}

@@ -138,7 +138,7 @@ func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, tes
 			log.Warn("verification withdrew a concept", "concept", c)
 		}
 		before := r.Rewritten
-		r = renderPython(ctx, res, progs, workers, r.pureCalls, withdrawn)
+		r = renderPython(ctx, res, progs, r.Helpers, workers, r.pureCalls, withdrawn)
 		var again []int
 		for i := range progs {
 			if r.Rewritten[i] != before[i] {

@@ -99,6 +99,7 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 	}
 	var programs []string
 	var progs []PyProgram
+	var helpers []pyfront.Helper
 	var err error
 	cost := o.Cost
 	if o.Format == "python" {
@@ -112,6 +113,11 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		}
 		for _, p := range progs {
 			programs = append(programs, p.Term)
+		}
+		if unit == pyfront.UnitFile {
+			if programs, helpers, err = pyfront.SharedHelpers(programs); err != nil {
+				return nil, err
+			}
 		}
 		gc := o.GrammarCost
 		if gc == 0 {
@@ -162,7 +168,7 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 				trainProgs = append(trainProgs, p)
 			}
 		}
-		r := RenderPython(ctx, res, trainProgs, max(o.Workers, 1), !o.NoInline)
+		r := RenderPython(ctx, res, trainProgs, helpers, max(o.Workers, 1), !o.NoInline)
 		if len(r.Errors) > 0 {
 			return nil, fmt.Errorf("python: %d concepts or programs cannot be printed; first: %s", len(r.Errors), r.Errors[0])
 		}

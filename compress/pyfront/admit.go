@@ -3,6 +3,7 @@ package pyfront
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/atlas-ai/atlas-learn/compress/sexp"
 )
@@ -64,6 +65,9 @@ func Admissible(c Concept, lib []Concept) error {
 			}
 			return nil
 		}
+		if strings.HasPrefix(n.Atom, helperPref) && bad == "" {
+			bad = "a shared helper " + strings.TrimPrefix(n.Atom, helperPref)
+		}
 		if isDomainAtom(n.Atom) {
 			domain++
 		}
@@ -85,7 +89,7 @@ func Admissible(c Concept, lib []Concept) error {
 // program's domain: not a hole, a canonical local, a head of the encoding
 // or one of its structural atoms.
 func isDomainAtom(a string) bool {
-	if a == "" || a[0] == '#' || a[0] == '$' || isCanon(a) || knownHead(a) {
+	if a == "" || a[0] == '#' || a[0] == '$' || isCanon(a) || knownHead(a) || strings.HasPrefix(a, helperPref) {
 		return false
 	}
 	switch a {
