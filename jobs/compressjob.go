@@ -78,6 +78,10 @@ type CompressOptions struct {
 	VerifyWith string
 	// Sandbox configures the sandbox of VerifyWith.
 	Sandbox SandboxConfig
+	// CorpusOut, when set, is where the corpus the search sees is written
+	// as a JSON list of programs in Stitch syntax (for the python format:
+	// after normalisation and helper extraction), for other engines.
+	CorpusOut string
 }
 
 // DefaultGrammarCost is the python format's price of a grammar atom: that
@@ -142,6 +146,15 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 	if o.Format == "python" {
 		opts.Admit = admitPython
 		opts.ArgsInOrder = true
+	}
+	if o.CorpusOut != "" {
+		b, err := json.Marshal(programs)
+		if err != nil {
+			return nil, fmt.Errorf("--corpus-out: %w", err)
+		}
+		if err := storage.WriteObject(ctx, o.CorpusOut, b, o.S3); err != nil {
+			return nil, fmt.Errorf("--corpus-out: %w", err)
+		}
 	}
 	train, held, heldIdx := SplitHoldout(programs, o.Holdout, o.Seed)
 	res, err := compress.Compress(ctx, train, opts)

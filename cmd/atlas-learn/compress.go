@@ -45,7 +45,7 @@ func conceptFlags(cmd *cobra.Command, names ...string) map[string]string {
 var costFlags = []string{"cost-app", "cost-lam", "cost-var", "cost-ivar", "cost-prim-default", "cost-prim"}
 
 func newCompressCmd(g *globals) *cobra.Command {
-	var format, library, out, unit, verifyWith string
+	var format, library, out, unit, verifyWith, corpusOut string
 	var noInline bool
 	var grammarCost int64
 	var limit int
@@ -82,7 +82,7 @@ the run's concepts stage uses); the flags below override them.`,
 		res, err := jobs.Compress(cmd.Context(), jobs.CompressOptions{Format: format, Inputs: inputs, Limit: limit,
 			Iterations: c.Iterations, MaxArity: c.MaxArity, Workers: c.Workers, Shards: c.Shards, Library: library,
 			Holdout: holdout, Seed: seed, Cost: c.Cost.Model(), S3: cfg.S3, Logger: log,
-			Unit: unit, NoInline: noInline, GrammarCost: grammarCost, VerifyWith: verifyWith, Sandbox: cfg.Sandbox})
+			Unit: unit, NoInline: noInline, GrammarCost: grammarCost, VerifyWith: verifyWith, Sandbox: cfg.Sandbox, CorpusOut: corpusOut})
 		if err != nil {
 			return err
 		}
@@ -105,6 +105,7 @@ the run's concepts stage uses); the flags below override them.`,
 	fl.BoolVar(&noInline, "no-inline", false, "with --format python: do not inline single-use pure locals before the search")
 	fl.Int64Var(&grammarCost, "cost-grammar", jobs.DefaultGrammarCost, "with --format python: cost of each Python grammar atom (call, args, seq, =, ...); negative: like any primitive")
 	fl.StringVar(&verifyWith, "verify-with", "", "with --format python: a Python test program run in the sandbox (config sandbox:) on every original and rewritten program, the module on standard input and the program's name and label as arguments; a concept whose use changes a run is withdrawn")
+	fl.StringVar(&corpusOut, "corpus-out", "", "also write the corpus the search sees (Stitch syntax, a JSON list) here, e.g. to give it to Stitch")
 	fl.StringVar(&out, "out", "", "where to write RESULT.json: a path or s3:// object (required)")
 	fl.BoolVar(&verbose, "verbose", false, "log each abstraction learned (--log-level debug)")
 	_ = cmd.MarkFlagRequired("out")

@@ -1,0 +1,134 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/jobs"
+)
+
+// TestCompressPythonFunctionsVerified learns concepts from a file of
+// straight-line functions over a small DSL (one program per function),
+// and runs every original and rewritten program in the sandbox.
+func TestCompressPythonFunctionsVerified(t *testing.T) {
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bwrap not installed")
+	}
+	cfg := config(t, "unused", "unused")
+	lib, err := filepath.Abs("testdata/pycorpus/lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sandbox.LibraryDirs = []string{lib}
+	res, err := jobs.Compress(context.Background(), jobs.CompressOptions{Format: "python", Unit: "function",
+		Inputs: []string{"testdata/pycorpus/solvers.py"}, Iterations: 5, MaxArity: 3, Workers: 1,
+		VerifyWith: "testdata/pycorpus/check.py", Sandbox: cfg.Sandbox, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	py := res.Python
+	if res.Programs != 8 || len(py.Rewritten) != 8 || py.Programs[0] != "testdata/pycorpus/solvers.py:solve_a" {
+		t.Fatalf("programs %d %v", res.Programs, py.Programs)
+	}
+	if len(res.Abstractions) == 0 || len(py.Abstractions) != len(res.Abstractions) {
+		t.Fatalf("learned %d, printable %d: %v", len(res.Abstractions), len(py.Abstractions), py.Errors)
+	}
+	dsl := []string{"plus(", "times(", "rev(", "fmap(", "keep(", "rbind(", "total(", "first("}
+	for _, c := range py.Concepts {
+		calls := false
+		for _, f := range dsl {
+			calls = calls || strings.Contains(c.Python, f)
+		}
+		if !calls {
+			t.Errorf("concept %s calls nothing of the DSL:\n%s", c.Name, c.Python)
+		}
+	}
+	for i, m := range py.Rewritten {
+		if !strings.HasPrefix(m, "from minidsl import *\n") {
+			t.Errorf("program %d is not a self-contained module:\n%s", i, m)
+		}
+	}
+	v := py.Verification
+	if v == nil || v.Programs != 8 || v.OriginalPassed != 8 || v.RewrittenPassed != 8 || v.Same != 8 || len(v.Differences) != 0 {
+		t.Fatalf("verification %+v", v)
+	}
+}
+
+// TestCompressPythonVerifyWithdraws: a test that tells a rewritten program
+// from the original (it looks for the concept's name in the module)
+// withdraws the concepts it calls, after which the runs agree.
+func TestCompressPythonVerifyWithdraws(t *testing.T) {
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bwrap not installed")
+	}
+	cfg := config(t, "unused", "unused")
+	lib, err := filepath.Abs("testdata/pycorpus/lib")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sandbox.LibraryDirs = []string{lib}
+	test := filepath.Join(t.TempDir(), "picky.py")
+	if err := os.WriteFile(test, []byte("import sys\nprint('fn_' in sys.stdin.read())\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := jobs.Compress(context.Background(), jobs.CompressOptions{Format: "python", Unit: "function",
+		Inputs: []string{"testdata/pycorpus/solvers.py"}, Iterations: 3, MaxArity: 3, Workers: 1,
+		VerifyWith: test, Sandbox: cfg.Sandbox, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Python.Verification
+	if v == nil || len(v.Withdrawn) == 0 || len(v.Differences) == 0 || v.Same != v.Programs {
+		t.Fatalf("verification %+v", v)
+	}
+	for _, m := range res.Python.Rewritten {
+		if strings.Contains(m, "fn_") {
+			t.Errorf("a withdrawn concept is still called:\n%s", m)
+		}
+	}
+}
+
+// TestCompressPythonUnprintableFails: a library concept that cannot be a
+// Python function makes compress fail, naming it, rather than exit 0.
+func TestCompressPythonUnprintableFails(t *testing.T) {
+	dir := t.TempDir()
+	libFile := filepath.Join(dir, "lib.json")
+	b, err := json.Marshal(map[string]any{"abstractions": []compress.Abstraction{{Name: "fn_0", Body: "(seq (= #0 (call rev (args #1))) #2)", Arity: 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(libFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = jobs.Compress(context.Background(), jobs.CompressOptions{Format: "python", Unit: "function",
+		Inputs: []string{"testdata/pycorpus/solvers.py"}, Iterations: 0, MaxArity: 3, Workers: 1,
+		Library: libFile, Logger: quiet()})
+	if err == nil || !strings.Contains(err.Error(), "fn_0") {
+		t.Fatalf("err = %v, want a failure naming fn_0", err)
+	}
+}
+
+// TestCompressPythonFileOfFunctions: the same functions as one file unit
+// are one program, so nothing is learned from them; as function units they
+// are many.
+func TestCompressPythonUnits(t *testing.T) {
+	for _, tc := range []struct {
+		unit     string
+		programs int
+	}{{"file", 1}, {"function", 8}} {
+		res, err := jobs.Compress(context.Background(), jobs.CompressOptions{Format: "python", Unit: tc.unit,
+			Inputs: []string{"testdata/pycorpus/solvers.py"}, Iterations: 2, MaxArity: 3, Workers: 1, Logger: quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Programs != tc.programs {
+			t.Errorf("unit %s: %d programs, want %d", tc.unit, res.Programs, tc.programs)
+		}
+	}
+}
