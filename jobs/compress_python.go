@@ -26,6 +26,9 @@ type PyProgram struct {
 	// Original is the program as written, as a runnable module, when
 	// verification asks for it.
 	Original string `json:"-"`
+	// Helper is the Ref of the shared helper whose definition this program
+	// keeps (pyfront.Helper.HelperProgram), or "".
+	Helper string `json:"-"`
 }
 
 // Label names the program in messages: SOURCE or SOURCE:NAME.
@@ -215,6 +218,22 @@ func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 		}
 		out.Concepts = append(out.Concepts, r)
 	}
+	// the shared helpers' definitions, as rewritten
+	defs := map[string]string{}
+	for _, h := range helpers {
+		defs[h.Ref] = h.Def
+	}
+	for i, p := range progs {
+		if p.Helper == "" || i >= len(res.Rewritten) {
+			continue
+		}
+		d, err := pyfront.HelperDef(res.Rewritten[i])
+		if err != nil {
+			out.Errors = append(out.Errors, fmt.Sprintf("helper %s: %v", p.Name, err))
+			continue
+		}
+		defs[p.Helper] = d
+	}
 	skip := map[string]bool{}
 	for n := range withdrawn {
 		skip[n] = true
@@ -234,7 +253,7 @@ func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 			out.Programs[i] = pp.Label()
 		}
 		g.Go(func() error {
-			src, called, err := pyfront.RenderProgram(pyfront.ExpandHelpers(p, helpers), lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
+			src, called, err := pyfront.RenderProgram(pyfront.ExpandHelpers(p, defs), lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
 			if err == nil && strings.TrimSpace(src) == "" && strings.TrimSpace(pp.Original) != "" {
 				err = fmt.Errorf("prints as nothing")
 			}

@@ -74,6 +74,9 @@ func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, tes
 	}
 	run := func(mods []string, which []int) ([]runOutcome, error) {
 		out := make([]runOutcome, len(which))
+		if len(which) == 0 {
+			return out, nil
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(max(workers, 1))
 		for k, i := range which {
@@ -89,26 +92,35 @@ func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, tes
 		}
 		return out, g.Wait()
 	}
-	all := make([]int, len(progs))
+	// the programs of the corpus (not the shared helpers' definitions)
+	var all []int
 	originals := make([]string, len(progs))
 	for i := range progs {
-		all[i] = i
+		if progs[i].Helper == "" {
+			all = append(all, i)
+		}
 		originals[i] = progs[i].Original
 	}
-	orig, err := run(originals, all)
-	if err != nil {
-		return nil, err
+	orig := make([]runOutcome, len(progs))
+	rew := make([]runOutcome, len(progs))
+	for _, pass := range []struct {
+		dst  []runOutcome
+		mods []string
+	}{{orig, originals}, {rew, r.Rewritten}} {
+		outs, err := run(pass.mods, all)
+		if err != nil {
+			return nil, err
+		}
+		for k, i := range all {
+			pass.dst[i] = outs[k]
+		}
 	}
-	rew, err := run(r.Rewritten, all)
-	if err != nil {
-		return nil, err
-	}
-	v := &Verification{Test: test, Isolation: string(env.Isolation), Programs: len(progs)}
+	v := &Verification{Test: test, Isolation: string(env.Isolation), Programs: len(all)}
 	withdrawn := map[string]string{}
 	diffAt := map[int]*VerifyDifference{}
 	for round := 0; ; round++ {
 		var bad []int
-		for i := range progs {
+		for _, i := range all {
 			if orig[i] != rew[i] {
 				bad = append(bad, i)
 			}
@@ -140,7 +152,7 @@ func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, tes
 		before := r.Rewritten
 		r = renderPython(ctx, res, progs, r.Helpers, workers, r.pureCalls, withdrawn)
 		var again []int
-		for i := range progs {
+		for _, i := range all {
 			if r.Rewritten[i] != before[i] {
 				again = append(again, i)
 			}
@@ -154,7 +166,7 @@ func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, tes
 		}
 	}
 	slices.Sort(v.Withdrawn)
-	for i := range progs {
+	for _, i := range all {
 		if orig[i].exit == 0 && orig[i].limit == sandbox.LimitNone {
 			v.OriginalPassed++
 		}

@@ -157,6 +157,17 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		}
 	}
 	train, held, heldIdx := SplitHoldout(programs, o.Holdout, o.Seed)
+	var trainProgs []PyProgram
+	for i, p := range progs {
+		if !slices.Contains(heldIdx, i) {
+			trainProgs = append(trainProgs, p)
+		}
+	}
+	// each shared helper's definition is in the training corpus once
+	for _, h := range helpers {
+		train = append(train, h.HelperProgram())
+		trainProgs = append(trainProgs, PyProgram{Source: "helper", Name: h.Name, Term: h.HelperProgram(), Helper: h.Ref})
+	}
 	res, err := compress.Compress(ctx, train, opts)
 	if err != nil {
 		return nil, err
@@ -175,12 +186,6 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		}
 	}
 	if o.Format == "python" {
-		var trainProgs []PyProgram
-		for i, p := range progs {
-			if !slices.Contains(heldIdx, i) {
-				trainProgs = append(trainProgs, p)
-			}
-		}
 		r := RenderPython(ctx, res, trainProgs, helpers, max(o.Workers, 1), !o.NoInline)
 		if len(r.Errors) > 0 {
 			return nil, fmt.Errorf("python: %d concepts or programs cannot be printed; first: %s", len(r.Errors), r.Errors[0])

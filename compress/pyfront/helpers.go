@@ -32,16 +32,22 @@ type Helper struct {
 // included) that occur identically, name and body, in at least two of the
 // programs, and returns the programs with each such definition replaced by
 // its helper's Ref atom, and the helpers in order of first occurrence.
-// Programs are (module BLOCK) terms as Encode writes them.
+// Programs are (module BLOCK) terms as Encode writes them. A caller keeps
+// each helper's definition once in the corpus (HelperProgram), so that
+// what it shares with other code can still be learned, and puts the
+// definitions back when printing (ExpandHelpers).
 func SharedHelpers(programs []string) ([]string, []Helper, error) {
-	trees := make([]*sexp.Node, len(programs))
+	// First pass: count the programs defining each definition; the trees
+	// are not kept, to bound memory on large corpora.
 	count := map[string]int{}
 	for i, p := range programs {
+		if !strings.Contains(p, "(def ") && !strings.Contains(p, "(adef ") {
+			continue
+		}
 		t, err := sexp.Parse(p)
 		if err != nil {
 			return nil, nil, fmt.Errorf("program %d: %w", i, err)
 		}
-		trees[i] = t
 		seen := map[string]bool{}
 		eachTopDef(t, func(cell *sexp.Node) {
 			k := cell.List[1].String()
@@ -51,11 +57,24 @@ func SharedHelpers(programs []string) ([]string, []Helper, error) {
 			}
 		})
 	}
+	for k, n := range count {
+		if n < 2 {
+			delete(count, k)
+		}
+	}
 	byDef := map[string]*Helper{}
 	names := map[string]int{}
 	var order []*Helper
 	out := make([]string, len(programs))
-	for i, t := range trees {
+	for i, p := range programs {
+		out[i] = p
+		if len(count) == 0 || (!strings.Contains(p, "(def ") && !strings.Contains(p, "(adef ")) {
+			continue
+		}
+		t, err := sexp.Parse(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("program %d: %w", i, err)
+		}
 		changed := false
 		eachTopDef(t, func(cell *sexp.Node) {
 			k := cell.List[1].String()
@@ -84,8 +103,6 @@ func SharedHelpers(programs []string) ([]string, []Helper, error) {
 		})
 		if changed {
 			out[i] = t.String()
-		} else {
-			out[i] = programs[i]
 		}
 	}
 	helpers := make([]Helper, len(order))
@@ -93,6 +110,22 @@ func SharedHelpers(programs []string) ([]string, []Helper, error) {
 		helpers[i] = *h
 	}
 	return out, helpers, nil
+}
+
+// HelperProgram is the program that keeps a helper's definition once in
+// the corpus: (module (seq DEF nil)).
+func (h Helper) HelperProgram() string { return "(module (seq " + h.Def + " nil))" }
+
+// HelperDef reads the (rewritten) definition back from a HelperProgram.
+func HelperDef(program string) (string, error) {
+	t, err := sexp.Parse(program)
+	if err != nil {
+		return "", err
+	}
+	if head(t) != "module" || len(t.List) != 2 || head(t.List[1]) != seqHead || len(t.List[1].List) != 3 {
+		return "", fmt.Errorf("not a helper program: %.80s", program)
+	}
+	return t.List[1].List[1].String(), nil
 }
 
 // eachTopDef calls f with each cell (seq DEF REST) of the module's
@@ -109,15 +142,12 @@ func eachTopDef(t *sexp.Node, f func(cell *sexp.Node)) {
 	}
 }
 
-// ExpandHelpers puts the helpers' definitions back in place of their Ref
-// atoms in a (rewritten) program.
-func ExpandHelpers(program string, helpers []Helper) string {
-	if len(helpers) == 0 || !strings.Contains(program, helperPref) {
+// ExpandHelpers puts the definitions back in place of their Ref atoms in
+// a (rewritten) program; defs maps each Ref to a definition's term (the
+// helper's own, or its rewritten HelperProgram's, see HelperDef).
+func ExpandHelpers(program string, defs map[string]string) string {
+	if len(defs) == 0 || !strings.Contains(program, helperPref) {
 		return program
-	}
-	defs := make(map[string]string, len(helpers))
-	for _, h := range helpers {
-		defs[h.Ref] = h.Def
 	}
 	var b strings.Builder
 	for i := 0; i < len(program); {

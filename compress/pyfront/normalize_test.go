@@ -136,3 +136,42 @@ func TestRenderCallsOutOfOrder(t *testing.T) {
 		t.Errorf("without PureCalls: called %v, %v", called, err)
 	}
 }
+
+// TestSharedHelpers: an identical definition in several programs becomes
+// one helper referred to by its own name, and comes back when printing.
+func TestSharedHelpers(t *testing.T) {
+	srcs := []string{
+		"def sq(x):\n    return x * x\n\ndef solve(a):\n    return sq(a) + 1\n",
+		"def sq(x):\n    return x * x\n\ndef solve(a):\n    return sq(a) - 1\n",
+		"def sq(y):\n    return y + y\n\ndef solve(a):\n    return sq(a)\n",
+	}
+	var terms []string
+	for _, s := range srcs {
+		p, err := Encode(context.Background(), []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		terms = append(terms, p)
+	}
+	out, hs, err := SharedHelpers(terms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].Name != "sq" || hs[0].Ref != "def:sq" || hs[0].Programs != 2 {
+		t.Fatalf("helpers %+v", hs)
+	}
+	if !strings.Contains(out[0], "def:sq") || strings.Contains(out[0], "(def sq") || out[2] != terms[2] {
+		t.Errorf("programs %q", out)
+	}
+	def, err := HelperDef(hs[0].HelperProgram())
+	if err != nil || def != hs[0].Def {
+		t.Fatalf("HelperDef %q %v", def, err)
+	}
+	back := ExpandHelpers(out[1], map[string]string{hs[0].Ref: def})
+	if back != terms[1] {
+		t.Errorf("expanded %q, want %q", back, terms[1])
+	}
+	if err := Admissible(Concept{Name: "fn_0", Body: "(seq def:sq (seq (call f (args K #0)) nil))", Arity: 1}, nil); err == nil {
+		t.Error("a concept holding a shared helper was admitted")
+	}
+}
