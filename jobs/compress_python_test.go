@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/compress/pyfront"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
@@ -129,6 +131,41 @@ func TestCompressPythonUnits(t *testing.T) {
 		}
 		if res.Programs != tc.programs {
 			t.Errorf("unit %s: %d programs, want %d", tc.unit, res.Programs, tc.programs)
+		}
+	}
+}
+
+// TestCompressPythonReArcExcerpt: on real straight-line solvers over a
+// domain library the concepts are compositions of the library's calls,
+// every one prints as a function, and every rewritten module is Python.
+func TestCompressPythonReArcExcerpt(t *testing.T) {
+	res, err := jobs.Compress(context.Background(), jobs.CompressOptions{Format: "python", Unit: "function",
+		Inputs: []string{"testdata/rearc_excerpt.py"}, Iterations: 6, MaxArity: 3, Workers: 1, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	py := res.Python
+	if res.Programs != 30 || len(res.Abstractions) < 3 || len(py.Abstractions) != len(res.Abstractions) {
+		t.Fatalf("%d programs, %d learned, %d printable", res.Programs, len(res.Abstractions), len(py.Abstractions))
+	}
+	call := regexp.MustCompile(`\b([A-Za-z_][A-Za-z_0-9]*)\(`)
+	for _, c := range py.Concepts {
+		domain := 0
+		for _, m := range call.FindAllStringSubmatch(c.Python, -1) {
+			if !regexp.MustCompile(`^(p\d+|fn_\d+)$`).MatchString(m[1]) {
+				domain++
+			}
+		}
+		if domain < 1 || c.Uses < 2 {
+			t.Errorf("concept %s (%d uses) is no composition of the library's calls:\n%s", c.Name, c.Uses, c.Python)
+		}
+	}
+	if res.CompressionRatio <= 1 {
+		t.Errorf("ratio %v", res.CompressionRatio)
+	}
+	for i, m := range py.Rewritten {
+		if err := pyfront.Check(context.Background(), []byte(m)); err != nil || !strings.HasPrefix(m, "from dsl import *") {
+			t.Errorf("program %d (%v):\n%s", i, err, m)
 		}
 	}
 }
