@@ -64,6 +64,19 @@
 // Decode prints canonical locals as v0, c0, ... (or v_0, c_0, ... when the
 // program also has a global named like that), so Encode∘Decode∘Encode =
 // Encode.
+//
+// # Corpora of real code
+//
+// EncodeUnits makes one program per file or per top-level function and,
+// with EncodeOptions.Inline, first inlines single-use pure locals into the
+// expression that reads them (the rule is in normalize.go), so that
+// compositions of a domain library's calls are subtrees. SharedHelpers
+// turns definitions repeated identically across programs into references
+// to one existing helper. Admissible says which learned abstractions are
+// concepts worth keeping (they print as Python functions and compose the
+// domain's names), GrammarAtoms which atoms are Python's grammar (priced
+// low by the python format), and RenderProgram prints a rewritten program
+// with the concepts it calls.
 package pyfront
 
 import (
