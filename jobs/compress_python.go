@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -163,7 +164,8 @@ type PythonRendering struct {
 	Abstractions map[string]string `json:"abstractions"`
 	Concepts     []ConceptReport   `json:"concepts"`
 	// Helpers are the function definitions shared, identical, by several
-	// programs: existing concepts, named by their own names.
+	// programs: existing concepts, named by their own names (Python: the
+	// definition as rewritten, with the concepts it calls).
 	Helpers   []pyfront.Helper `json:"helpers,omitempty"`
 	Rewritten []string         `json:"rewritten"`
 	// Programs names the programs (file, or file:function), in order.
@@ -203,7 +205,7 @@ func RenderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 }
 
 func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, helpers []pyfront.Helper, workers int, pureCalls bool, withdrawn map[string]string) *PythonRendering {
-	out := &PythonRendering{Abstractions: map[string]string{}, Helpers: helpers, pureCalls: pureCalls}
+	out := &PythonRendering{Abstractions: map[string]string{}, Helpers: slices.Clone(helpers), pureCalls: pureCalls}
 	lib := pyConcepts(res.Abstractions)
 	index := map[string]int{}
 	for i, a := range res.Abstractions {
@@ -239,13 +241,29 @@ func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 		skip[n] = true
 	}
 	// Programs print independently: in parallel, collected in order.
-	out.Rewritten = make([]string, len(res.Rewritten))
-	out.Programs = make([]string, len(res.Rewritten))
-	out.called = make([][]string, len(res.Rewritten))
-	errs := make([]error, len(res.Rewritten))
+	// The shared helpers' programs come last; they are printed inside the
+	// programs that define them, and in Helpers.
+	n := len(res.Rewritten)
+	for n > 0 && n <= len(progs) && progs[n-1].Helper != "" {
+		n--
+	}
+	for i := range out.Helpers {
+		if d, ok := defs[out.Helpers[i].Ref]; ok && d != out.Helpers[i].Def {
+			src, _, err := pyfront.RenderProgram("(module (seq "+d+" nil))", lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
+			if err != nil {
+				out.Errors = append(out.Errors, fmt.Sprintf("helper %s: %v", out.Helpers[i].Name, err))
+				continue
+			}
+			out.Helpers[i].Python = src
+		}
+	}
+	out.Rewritten = make([]string, n)
+	out.Programs = make([]string, n)
+	out.called = make([][]string, n)
+	errs := make([]error, n)
 	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(max(workers, 1))
-	for i, p := range res.Rewritten {
+	for i, p := range res.Rewritten[:n] {
 		out.Programs[i] = fmt.Sprintf("program %d", i)
 		var pp PyProgram
 		if i < len(progs) {
