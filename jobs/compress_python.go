@@ -16,8 +16,10 @@ import (
 
 // PyProgram is one program of a python corpus.
 type PyProgram struct {
-	// Source is the file it comes from, or the trajectory dataset and id.
+	// Source is the file or trajectory dataset it comes from; ID the
+	// trajectory's id ("" for a file).
 	Source string `json:"source"`
+	ID     string `json:"id,omitempty"`
 	// Name is the function's name for a function unit.
 	Name string `json:"name,omitempty"`
 	// Term is the encoded (normalised) program.
@@ -32,12 +34,16 @@ type PyProgram struct {
 	Helper string `json:"-"`
 }
 
-// Label names the program in messages: SOURCE or SOURCE:NAME.
+// Label names the program in messages: SOURCE[#ID][:NAME].
 func (p PyProgram) Label() string {
-	if p.Name == "" {
-		return p.Source
+	l := p.Source
+	if p.ID != "" {
+		l += "#" + p.ID
 	}
-	return p.Source + ":" + p.Name
+	if p.Name != "" {
+		l += ":" + p.Name
+	}
+	return l
 }
 
 // ReadPythonCorpus reads a python corpus (see ReadPrograms) as programs of
@@ -61,17 +67,32 @@ func ReadPythonCorpus(ctx context.Context, inputs []string, limit, workers int, 
 		if err != nil {
 			return nil, err
 		}
-		ps := make([][]PyProgram, len(sols))
+		src := storage.Redact(in)
+		// One program per solution for a file unit, written in place (a
+		// large corpus keeps no second copy); a function unit collects.
+		base := len(programs)
+		var ps [][]PyProgram
+		if enc.Unit == pyfront.UnitFunction {
+			ps = make([][]PyProgram, len(sols))
+		} else {
+			programs = slices.Grow(programs, len(sols))[:base+len(sols)]
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(max(workers, 1))
 		for i := range sols {
 			g.Go(func() error {
-				src := storage.Redact(in) + "#" + sols[i].TrajectoryID
 				p, err := encodePython(gctx, src, []byte(sols[i].Code), enc, original)
 				if err != nil {
-					return fmt.Errorf("%s: trajectory %s: solution.code: %w", storage.Redact(in), sols[i].TrajectoryID, err)
+					return fmt.Errorf("%s: trajectory %s: solution.code: %w", src, sols[i].TrajectoryID, err)
 				}
-				ps[i] = p
+				for k := range p {
+					p[k].ID = sols[i].TrajectoryID
+				}
+				if ps != nil {
+					ps[i] = p
+				} else {
+					programs[base+i] = p[0]
+				}
 				return nil
 			})
 		}
@@ -261,18 +282,38 @@ func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 	out.Programs = make([]string, n)
 	out.called = make([][]string, n)
 	errs := make([]error, n)
+	// Identical programs (same rewritten term and context) print once and
+	// share their text: generated corpora repeat solutions.
+	first := make([]int, n)
+	seen := map[string]int{}
+	for i, p := range res.Rewritten[:n] {
+		out.Programs[i] = fmt.Sprintf("program %d", i)
+		key := p
+		if i < len(progs) {
+			out.Programs[i] = progs[i].Label()
+			key = progs[i].Context + "\x00" + p
+		}
+		if j, ok := seen[key]; ok {
+			first[i] = j
+			continue
+		}
+		seen[key] = i
+		first[i] = i
+	}
+	seen = nil
 	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(max(workers, 1))
 	for i, p := range res.Rewritten[:n] {
-		out.Programs[i] = fmt.Sprintf("program %d", i)
+		if first[i] != i {
+			continue
+		}
 		var pp PyProgram
 		if i < len(progs) {
 			pp = progs[i]
-			out.Programs[i] = pp.Label()
 		}
 		g.Go(func() error {
 			src, called, err := pyfront.RenderProgram(pyfront.ExpandHelpers(p, defs), lib, pyfront.RenderOptions{Withdrawn: skip, PureCalls: pureCalls})
-			if err == nil && strings.TrimSpace(src) == "" && strings.TrimSpace(pp.Original) != "" {
+			if err == nil && strings.TrimSpace(src) == "" && p != "(module nil)" {
 				err = fmt.Errorf("prints as nothing")
 			}
 			out.Rewritten[i], out.called[i], errs[i] = joinModule(pp.Context, src), called, err
@@ -280,6 +321,11 @@ func renderPython(ctx context.Context, res *compress.Result, progs []PyProgram, 
 		})
 	}
 	_ = g.Wait()
+	for i, j := range first {
+		if j != i {
+			out.Rewritten[i], out.called[i], errs[i] = out.Rewritten[j], out.called[j], errs[j]
+		}
+	}
 	for i, err := range errs {
 		if err != nil {
 			out.Errors = append(out.Errors, fmt.Sprintf("%s: %v", out.Programs[i], err))

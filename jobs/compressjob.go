@@ -122,6 +122,9 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 			if programs, helpers, err = pyfront.SharedHelpers(programs); err != nil {
 				return nil, err
 			}
+			for i := range progs {
+				progs[i].Term = programs[i]
+			}
 		}
 		gc := o.GrammarCost
 		if gc == 0 {
@@ -157,10 +160,13 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		}
 	}
 	train, held, heldIdx := SplitHoldout(programs, o.Holdout, o.Seed)
-	var trainProgs []PyProgram
-	for i, p := range progs {
-		if !slices.Contains(heldIdx, i) {
-			trainProgs = append(trainProgs, p)
+	trainProgs := progs
+	if len(heldIdx) > 0 {
+		trainProgs = nil
+		for i, p := range progs {
+			if !slices.Contains(heldIdx, i) {
+				trainProgs = append(trainProgs, p)
+			}
 		}
 	}
 	// each shared helper's definition is in the training corpus once
