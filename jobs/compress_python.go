@@ -29,6 +29,9 @@ type PyProgram struct {
 	// Original is the program as written, as a runnable module, when
 	// verification asks for it.
 	Original string `json:"-"`
+	// TaskInput is a trajectory's task input (JSON), when verification
+	// asks for it.
+	TaskInput string `json:"-"`
 	// Helper is the Ref of the shared helper whose definition this program
 	// keeps (pyfront.Helper.HelperProgram), or "".
 	Helper string `json:"-"`
@@ -63,7 +66,11 @@ func ReadPythonCorpus(ctx context.Context, inputs []string, limit, workers int, 
 				continue
 			}
 		}
-		sols, err := Solutions(ctx, in, "python", left, s3)
+		read := Solutions
+		if original {
+			read = SolutionsWithTasks
+		}
+		sols, err := read(ctx, in, "python", left, s3)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +93,7 @@ func ReadPythonCorpus(ctx context.Context, inputs []string, limit, workers int, 
 					return fmt.Errorf("%s: trajectory %s: solution.code: %w", src, sols[i].TrajectoryID, err)
 				}
 				for k := range p {
-					p[k].ID = sols[i].TrajectoryID
+					p[k].ID, p[k].TaskInput = sols[i].TrajectoryID, sols[i].TaskInput
 				}
 				if ps != nil {
 					ps[i] = p

@@ -12,6 +12,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/compress"
 	"github.com/atlas-ai/atlas-learn/compress/pyfront"
+	"github.com/atlas-ai/atlas-learn/internal/trajgen"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
@@ -167,5 +168,29 @@ func TestCompressPythonReArcExcerpt(t *testing.T) {
 		if err := pyfront.Check(context.Background(), []byte(m)); err != nil || !strings.HasPrefix(m, "from dsl import *") {
 			t.Errorf("program %d (%v):\n%s", i, err, m)
 		}
+	}
+}
+
+// TestCompressPythonVerifyExamples checks the solutions of a generated
+// dataset on their tasks' examples, before and after the rewrite.
+func TestCompressPythonVerifyExamples(t *testing.T) {
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		t.Skip("bwrap not installed")
+	}
+	gc := trajgen.DefaultConfig()
+	gc.N = 120
+	out := filepath.Join(t.TempDir(), "gen")
+	cfg := config(t, "unused", "unused")
+	if _, err := jobs.Gen(context.Background(), jobs.GenOptions{Gen: gc, Output: out, Workers: 1, Parquet: cfg.Parquet}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := jobs.Compress(context.Background(), jobs.CompressOptions{Format: "python", Inputs: []string{out},
+		Iterations: 4, MaxArity: 3, Workers: 2, VerifyWith: jobs.VerifyExamples, Sandbox: cfg.Sandbox, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Python.Verification
+	if v == nil || v.Programs != res.Programs || v.OriginalPassed != v.Programs || v.RewrittenPassed != v.Programs || v.Same != v.Programs {
+		t.Fatalf("programs %d, verification %+v", res.Programs, v)
 	}
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +13,13 @@ import (
 	"github.com/atlas-ai/atlas-learn/compress"
 	"github.com/atlas-ai/atlas-learn/internal/sandbox"
 )
+
+//go:embed examples_verify.py
+var examplesVerifyScript []byte
+
+// VerifyExamples is the --verify-with value that runs each program of a
+// trajectory dataset on its task's examples (examples_verify.py).
+const VerifyExamples = "examples"
 
 // Verification is the outcome of running each original and rewritten
 // program with the test program of --verify-with.
@@ -62,15 +70,18 @@ func (r runOutcome) String() string {
 }
 
 // verifyPython runs the test program (Python, run as main.py in the
-// sandbox with the module on standard input and the program's name and
-// label as arguments) on every original and rewritten module, withdraws
+// sandbox with the module on standard input and the program's name, label
+// and task input as arguments; VerifyExamples for the built-in one) on every original and rewritten module, withdraws
 // the concepts called by a rewritten program whose run differs, prints
 // again and repeats until the runs agree. It returns the final rendering.
 func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, test string, res *compress.Result,
 	progs []PyProgram, r *PythonRendering, workers int, log *slog.Logger) (*PythonRendering, error) {
-	code, err := os.ReadFile(test)
-	if err != nil {
-		return nil, fmt.Errorf("--verify-with: %w", err)
+	code := examplesVerifyScript
+	if test != VerifyExamples {
+		var err error
+		if code, err = os.ReadFile(test); err != nil {
+			return nil, fmt.Errorf("--verify-with: %w", err)
+		}
 	}
 	run := func(mods []string, which []int) ([]runOutcome, error) {
 		out := make([]runOutcome, len(which))
@@ -82,7 +93,7 @@ func verifyPython(ctx context.Context, ex executor, env sandbox.Environment, tes
 		for k, i := range which {
 			g.Go(func() error {
 				rr, err := ex.Run(gctx, sandbox.Program{Code: string(code), Stdin: []byte(mods[i]),
-					Args: []string{progs[i].Name, progs[i].Label()}})
+					Args: []string{progs[i].Name, progs[i].Label(), progs[i].TaskInput}})
 				if err != nil {
 					return fmt.Errorf("verify %s: %w", progs[i].Label(), err)
 				}

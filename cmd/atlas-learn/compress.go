@@ -104,7 +104,7 @@ the run's concepts stage uses); the flags below override them.`,
 	fl.StringVar(&unit, "unit", "file", "with --format python: what one program is, file or function (each top-level function definition)")
 	fl.BoolVar(&noInline, "no-inline", false, "with --format python: do not inline single-use pure locals before the search")
 	fl.Int64Var(&grammarCost, "cost-grammar", jobs.DefaultGrammarCost, "with --format python: cost of each Python grammar atom (call, args, seq, =, ...); negative: like any primitive")
-	fl.StringVar(&verifyWith, "verify-with", "", "with --format python: a Python test program run in the sandbox (config sandbox:) on every original and rewritten program, the module on standard input and the program's name and label as arguments; a concept whose use changes a run is withdrawn")
+	fl.StringVar(&verifyWith, "verify-with", "", "with --format python: a Python test program run in the sandbox (config sandbox:) on every original and rewritten program, the module on standard input and the program's name, label and task input as arguments, or \"examples\": run each solution of a trajectory dataset on its task's examples; a concept whose use changes a run is withdrawn")
 	fl.StringVar(&corpusOut, "corpus-out", "", "also write the corpus the search sees (Stitch syntax, a JSON list) here, e.g. to give it to Stitch")
 	fl.StringVar(&out, "out", "", "where to write RESULT.json: a path or s3:// object (required)")
 	fl.BoolVar(&verbose, "verbose", false, "log each abstraction learned (--log-level debug)")

@@ -42,6 +42,10 @@ type PythonOptions struct {
 	Keep string
 }
 
+// maxVerifiedGen is the largest gen row whose solutions are run on their
+// tasks' examples (two sandbox runs per solution).
+const maxVerifiedGen = 10000
+
 // pyRow is one corpus of the python benchmark.
 type pyRow struct {
 	name string
@@ -101,7 +105,12 @@ func RunPython(ctx context.Context, stdout, stderr io.Writer, o PythonOptions) e
 			"--set", "sandbox.library_dirs=[" + dsl + "," + tasks + "]", o.ReArc}})
 	}
 	if o.Gen != "" {
-		rows = append(rows, pyRow{name: "gen", args: []string{"--limit", strconv.Itoa(o.GenLimit), o.Gen}})
+		args := []string{"--limit", strconv.Itoa(o.GenLimit), o.Gen}
+		if o.GenLimit > 0 && o.GenLimit <= maxVerifiedGen {
+			// each solution on its task's examples (two sandbox runs each)
+			args = append([]string{"--verify-with", "examples"}, args...)
+		}
+		rows = append(rows, pyRow{name: "gen", args: args})
 	}
 	var stitchPy, script string
 	stitchNote := "Stitch not run (--no-stitch)"
