@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,5 +193,68 @@ func TestCompressPythonVerifyExamples(t *testing.T) {
 	v := res.Python.Verification
 	if v == nil || v.Programs != res.Programs || v.OriginalPassed != v.Programs || v.RewrittenPassed != v.Programs || v.Same != v.Programs {
 		t.Fatalf("programs %d, verification %+v", res.Programs, v)
+	}
+}
+
+// TestCompressPythonMapReduce: the file protocol learns, on python shards,
+// the library compress learns (files without shared helpers).
+func TestCompressPythonMapReduce(t *testing.T) {
+	src, err := os.ReadFile("testdata/pycorpus/solvers.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	parts := strings.Split(string(src), "\n\n\ndef ")
+	var shards [2]string
+	for k := range shards {
+		shards[k] = filepath.Join(dir, fmt.Sprintf("shard%d", k))
+		if err := os.Mkdir(shards[k], 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range parts[1:] {
+		f := filepath.Join(shards[i*2/len(parts[1:])], fmt.Sprintf("%02d.py", i))
+		if err := os.WriteFile(f, []byte("from minidsl import *\n\n\ndef "+p), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	want, err := jobs.Compress(ctx, jobs.CompressOptions{Format: "python", Inputs: shards[:], Iterations: 3, MaxArity: 3, Workers: 1, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := filepath.Join(dir, "lib.json")
+	var got *jobs.LibraryFile
+	for it := 0; it < 3; it++ {
+		var sums []string
+		first := 0
+		for k, sh := range shards {
+			sum := filepath.Join(dir, fmt.Sprintf("sum%d.json", k))
+			l := lib
+			if it == 0 {
+				l = ""
+			}
+			if err := jobs.CompressMap(ctx, jobs.MapOptions{Format: "python", Input: sh, Shard: k, FirstIndex: first, Library: l, Summary: sum, Workers: 1}); err != nil {
+				t.Fatal(err)
+			}
+			n, _ := os.ReadDir(sh)
+			first += len(n)
+			sums = append(sums, sum)
+		}
+		l := lib
+		if it == 0 {
+			l = ""
+		}
+		if got, err = jobs.CompressReduce(ctx, jobs.ReduceOptions{Format: "python", Summaries: sums, Library: l, Out: lib, MaxArity: 3, Workers: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got.Abstractions) != len(want.Abstractions) || len(want.Abstractions) == 0 {
+		t.Fatalf("map/reduce learned %d, compress %d", len(got.Abstractions), len(want.Abstractions))
+	}
+	for i, a := range want.Abstractions {
+		if got.Abstractions[i].Body != a.Body {
+			t.Errorf("iteration %d: map/reduce %s, compress %s", i, got.Abstractions[i].Body, a.Body)
+		}
 	}
 }
