@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -52,7 +53,16 @@ type Options struct {
 	Prefix string
 	// MaxProgramNodes rejects larger programs (0: DefaultMaxProgramNodes).
 	MaxProgramNodes int
-	Logger          *slog.Logger
+	// Admit, when set, is a front end's well-formedness check: an
+	// abstraction is only learned when Admit(library so far, candidate)
+	// returns nil. It must depend only on its arguments.
+	Admit func(lib []Abstraction, a Abstraction) error
+	// ArgsInOrder renumbers each learned abstraction's arguments in order
+	// of first occurrence in its body text (for front ends whose functions
+	// evaluate their parameters left to right); the search's own numbering
+	// (Stitch's) otherwise.
+	ArgsInOrder bool
+	Logger      *slog.Logger
 }
 
 // DefaultMaxProgramNodes is the default limit on the size of one program.
@@ -176,7 +186,13 @@ func (sh *Shard) Programs() []string {
 // Search is the reduce step: the best abstraction for the merged corpus,
 // named name, or nil when none has positive utility.
 func Search(ctx context.Context, c *Corpus, maxArity, workers int, name string) (*Abstraction, SearchStats, error) {
-	cand, st, err := bestAbstraction(ctx, c, maxArity, workers)
+	return SearchAdmit(ctx, c, maxArity, workers, name, nil)
+}
+
+// SearchAdmit is Search restricted to the abstractions admit accepts
+// (nil: all).
+func SearchAdmit(ctx context.Context, c *Corpus, maxArity, workers int, name string, admit func(body string, arity int) bool) (*Abstraction, SearchStats, error) {
+	cand, st, err := bestAbstraction(ctx, c, maxArity, workers, admit)
 	if err != nil || cand == nil {
 		return nil, st, err
 	}
@@ -313,7 +329,14 @@ func Compress(ctx context.Context, programs []string, o Options) (*Result, error
 		}
 		corpus := MergeSummaries(o.Cost, sums)
 		name := NextName(o.Prefix, res.Abstractions, corpus.HasSymbol)
-		a, st, err := Search(ctx, corpus, o.MaxArity, o.Workers, name)
+		var admit func(string, int) bool
+		if o.Admit != nil {
+			lib := res.Abstractions
+			admit = func(body string, arity int) bool {
+				return o.Admit(lib, Abstraction{Name: name, Body: body, Arity: arity}) == nil
+			}
+		}
+		a, st, err := SearchAdmit(ctx, corpus, o.MaxArity, o.Workers, name, admit)
 		if err != nil {
 			return nil, fmt.Errorf("compress: iteration %d: %w", it, err)
 		}
@@ -321,6 +344,9 @@ func Compress(ctx context.Context, programs []string, o Options) (*Result, error
 		if a == nil {
 			o.Logger.Info("no abstraction with positive utility", "iteration", it)
 			break
+		}
+		if o.ArgsInOrder {
+			a.Body = ArgsInOrder(a.Body)
 		}
 		u, c, err := applyAll(ctx, shards, o.Workers, *a)
 		if err != nil {
@@ -450,4 +476,40 @@ func NextName(prefix string, lib []Abstraction, inUse func(string) bool) string 
 			return name
 		}
 	}
+}
+
+// ArgsInOrder renumbers the arguments #i of an abstraction body in order of
+// first occurrence, left to right: the same abstraction, its uses taking
+// their arguments in that order.
+func ArgsInOrder(body string) string {
+	var b strings.Builder
+	m := map[string]int{}
+	for i := 0; i < len(body); {
+		if body[i] != '#' || (i > 0 && !isDelim(body[i-1])) {
+			b.WriteByte(body[i])
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(body) && body[j] >= '0' && body[j] <= '9' {
+			j++
+		}
+		if j == i+1 || (j < len(body) && !isDelim(body[j])) {
+			b.WriteString(body[i:j])
+			i = j
+			continue
+		}
+		k, ok := m[body[i:j]]
+		if !ok {
+			k = len(m)
+			m[body[i:j]] = k
+		}
+		b.WriteString("#" + strconv.Itoa(k))
+		i = j
+	}
+	return b.String()
+}
+
+func isDelim(c byte) bool {
+	return c == ' ' || c == '(' || c == ')' || c == '\t' || c == '\n' || c == '\r'
 }

@@ -594,3 +594,49 @@ func TestTieBreaking(t *testing.T) {
 		})
 	}
 }
+
+func TestArgsInOrder(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"(f #2 (g #1 #0))", "(f #0 (g #1 #2))"},
+		{"(f #1 #1 #0)", "(f #0 #0 #1)"},
+		{"(lam (f $0 #1 #0))", "(lam (f $0 #0 #1))"},
+		{"(f a#1 #0)", "(f a#1 #0)"},
+		{"#0", "#0"},
+	} {
+		if got := ArgsInOrder(tc.in); got != tc.want {
+			t.Errorf("ArgsInOrder(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestAdmit: an admission filter keeps the search from choosing what it
+// rejects, and the best admitted abstraction is found instead.
+func TestAdmit(t *testing.T) {
+	progs := []string{"(f (g x y) (h z))", "(f (g x y) (h w))", "(k (g x y) (h v))", "(k (g x u) (h v))"}
+	free, err := Compress(context.Background(), progs, Options{Iterations: 1, MaxArity: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(free.Abstractions) != 1 {
+		t.Fatalf("learned %v", free.Abstractions)
+	}
+	banned := free.Abstractions[0].Body
+	admit := func(_ []Abstraction, a Abstraction) error {
+		if a.Body == banned || !strings.Contains(a.Body, "h") {
+			return errors.New("rejected")
+		}
+		return nil
+	}
+	res, err := Compress(context.Background(), progs, Options{Iterations: 2, MaxArity: 2, Admit: admit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Abstractions) == 0 {
+		t.Fatal("nothing admitted was learned")
+	}
+	for _, a := range res.Abstractions {
+		if admit(nil, a) != nil {
+			t.Errorf("learned %s, which the filter rejects (unfiltered best %s)", a.Body, banned)
+		}
+	}
+}

@@ -82,6 +82,11 @@
 //	    [--workers W] [--shards S] [--library PREVIOUS.json] [--holdout 0.2 --seed S]
 //	    [--cost-prim NAME=COST,...] --out RESULT.json INPUT...
 //
+// and, for Python, [--unit file|function] [--no-inline] [--cost-grammar C]
+// [--verify-with TEST.py] [--corpus-out CORPUS.json]: see package pyfront
+// (EncodeUnits, Admissible, SharedHelpers, RenderProgram) for the
+// normalisation, the admission of concepts and the printing, and
+// Options.Admit and Options.ArgsInOrder for the engine's hooks. It
 // writes original_cost, final_cost, compression_ratio, elapsed_ms,
 // peak_rss_bytes, abstractions (name, body, arity, utility, uses,
 // compression_ratio, ...), rewritten and, with --holdout,

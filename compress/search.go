@@ -88,6 +88,10 @@ type searcher struct {
 	cm       CostModel
 	maxArity int
 	ub       []int64 // per node: count*(cost-newPrim), at least 0
+	// admit, when set, decides which finished abstractions may be chosen
+	// (a front end's well-formedness); admitted caches its answers.
+	admit    func(body string, arity int) bool
+	admitted sync.Map // body text -> bool
 
 	mu     sync.Mutex
 	best   *candidate   // guarded by mu
@@ -120,9 +124,14 @@ const spawnDepth = 32
 // abstraction of highest utility. It returns nil when no abstraction has a
 // positive utility. The result depends only on the structure and counts of
 // the corpus: node ids, shard order and traversal order never break ties.
-func bestAbstraction(ctx context.Context, c *Corpus, maxArity, workers int) (*candidate, SearchStats, error) {
+//
+// With admit set, only abstractions it accepts are chosen. The bound stays
+// admissible (it bounds every completion, admitted or not), so the search
+// still finds the best admitted abstraction, and admit depending only on
+// the body keeps the answer independent of scheduling.
+func bestAbstraction(ctx context.Context, c *Corpus, maxArity, workers int, admit func(string, int) bool) (*candidate, SearchStats, error) {
 	s := c.store
-	sr := &searcher{ctx: ctx, c: c, s: s, cm: s.cm, maxArity: maxArity}
+	sr := &searcher{ctx: ctx, c: c, s: s, cm: s.cm, maxArity: maxArity, admit: admit}
 	if workers > 1 {
 		sr.spare = make(chan struct{}, workers)
 	}
@@ -188,6 +197,9 @@ func (sr *searcher) offer(u int64, body func() string, arity int) {
 		return
 	}
 	text := body()
+	if !sr.admits(text, arity) {
+		return
+	}
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
 	c := candidate{utility: u, body: text, arity: arity}
@@ -198,6 +210,19 @@ func (sr *searcher) offer(u int64, body func() string, arity int) {
 	case u == sr.best.utility && text != sr.best.body && !slices.ContainsFunc(sr.ties, func(t candidate) bool { return t.body == text }):
 		sr.ties = append(sr.ties, c)
 	}
+}
+
+// admits applies the admission filter, once per body.
+func (sr *searcher) admits(text string, arity int) bool {
+	if sr.admit == nil {
+		return true
+	}
+	if v, ok := sr.admitted.Load(text); ok {
+		return v.(bool)
+	}
+	ok := sr.admit(text, arity)
+	sr.admitted.Store(text, ok)
+	return ok
 }
 
 // maxTies bounds the tied candidates compared by their exact saving.

@@ -60,7 +60,34 @@ type CompressOptions struct {
 	Cost    compress.CostModel
 	S3      storage.S3Config
 	Logger  *slog.Logger
+
+	// Python format only.
+	//
+	// Unit is "file" (default) or "function": one program per top-level
+	// function definition.
+	Unit string
+	// NoInline turns off the data-flow normalisation (single-use pure
+	// locals inlined into the expression reading them).
+	NoInline bool
+	// GrammarCost is the cost of each of Python's grammar atoms
+	// (pyfront.GrammarAtoms) not priced by Cost.Prim; 0 means
+	// DefaultGrammarCost, a negative value prices them like any primitive.
+	GrammarCost int64
+	// VerifyWith is a Python test program run in the sandbox on every
+	// original and rewritten program (see verifyPython); "" for none.
+	VerifyWith string
+	// Sandbox configures the sandbox of VerifyWith.
+	Sandbox SandboxConfig
+	// CorpusOut, when set, is where the corpus the search sees is written
+	// as a JSON list of programs in Stitch syntax (for the python format:
+	// after normalisation and helper extraction), for other engines.
+	CorpusOut string
 }
+
+// DefaultGrammarCost is the python format's price of a grammar atom: that
+// of an application, so that concepts are valued by the domain's names and
+// literals they factor out.
+const DefaultGrammarCost = 1
 
 // Compress reads the corpus, learns a library, rewrites held-out programs
 // with it and, for Python, renders the result as Python: the document
@@ -74,8 +101,37 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	programs, err := ReadPrograms(ctx, o.Format, o.Inputs, o.Limit, o.Workers, o.S3)
-	if err != nil {
+	var programs []string
+	var progs []PyProgram
+	var helpers []pyfront.Helper
+	var err error
+	cost := o.Cost
+	if o.Format == "python" {
+		unit, err := pyfront.ParseUnit(o.Unit)
+		if err != nil {
+			return nil, fmt.Errorf("--unit: %w", err)
+		}
+		enc := pyfront.EncodeOptions{Unit: unit, Inline: !o.NoInline}
+		if progs, err = ReadPythonCorpus(ctx, o.Inputs, o.Limit, o.Workers, o.S3, enc, o.VerifyWith != ""); err != nil {
+			return nil, err
+		}
+		for _, p := range progs {
+			programs = append(programs, p.Term)
+		}
+		if unit == pyfront.UnitFile {
+			if programs, helpers, err = pyfront.SharedHelpers(programs); err != nil {
+				return nil, err
+			}
+			for i := range progs {
+				progs[i].Term = programs[i]
+			}
+		}
+		gc := o.GrammarCost
+		if gc == 0 {
+			gc = DefaultGrammarCost
+		}
+		cost = grammarCost(cost, gc)
+	} else if programs, err = ReadPrograms(ctx, o.Format, o.Inputs, o.Limit, o.Workers, o.S3); err != nil {
 		return nil, err
 	}
 	var lib []compress.Abstraction
@@ -89,13 +145,40 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		shards = max(o.Workers, 1)
 	}
 	opts := compress.Options{Iterations: o.Iterations, MaxArity: o.MaxArity, Workers: o.Workers,
-		Shards: shards, Library: lib, Logger: logger, Cost: o.Cost}
+		Shards: shards, Library: lib, Logger: logger, Cost: cost}
+	if o.Format == "python" {
+		opts.Admit = admitPython
+		opts.ArgsInOrder = true
+	}
+	if o.CorpusOut != "" {
+		b, err := json.Marshal(programs)
+		if err != nil {
+			return nil, fmt.Errorf("--corpus-out: %w", err)
+		}
+		if err := storage.WriteObject(ctx, o.CorpusOut, b, o.S3); err != nil {
+			return nil, fmt.Errorf("--corpus-out: %w", err)
+		}
+	}
 	train, held, heldIdx := SplitHoldout(programs, o.Holdout, o.Seed)
+	trainProgs := progs
+	if len(heldIdx) > 0 {
+		trainProgs = nil
+		for i, p := range progs {
+			if !slices.Contains(heldIdx, i) {
+				trainProgs = append(trainProgs, p)
+			}
+		}
+	}
+	// each shared helper's definition is in the training corpus once
+	for _, h := range helpers {
+		train = append(train, h.HelperProgram())
+		trainProgs = append(trainProgs, PyProgram{Source: "helper", Name: h.Name, Term: h.HelperProgram(), Helper: h.Ref})
+	}
 	res, err := compress.Compress(ctx, train, opts)
 	if err != nil {
 		return nil, err
 	}
-	out := &CompressOutput{Result: *res, Format: o.Format, Cost: o.Cost, Iterations: o.Iterations, MaxArity: o.MaxArity,
+	out := &CompressOutput{Result: *res, Format: o.Format, Cost: cost, Iterations: o.Iterations, MaxArity: o.MaxArity,
 		Inputs: o.Inputs, Programs: len(programs)}
 	if o.Holdout > 0 {
 		out.HoldoutFraction, out.Seed, out.HoldoutIndices = o.Holdout, o.Seed, heldIdx
@@ -109,7 +192,33 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		}
 	}
 	if o.Format == "python" {
-		out.Python = RenderPython(ctx, res, max(o.Workers, 1))
+		r := RenderPython(ctx, res, trainProgs, helpers, max(o.Workers, 1), !o.NoInline)
+		if len(r.Errors) > 0 {
+			return nil, fmt.Errorf("python: %d concepts or programs cannot be printed; first: %s", len(r.Errors), r.Errors[0])
+		}
+		if o.VerifyWith != "" {
+			ex, closeFn, warn, err := newExecutor(ctx, o.Sandbox, max(o.Workers, 1), logger)
+			if err != nil {
+				return nil, fmt.Errorf("--verify-with: %w", err)
+			}
+			defer closeFn()
+			if warn != "" {
+				logger.Warn(warn)
+			}
+			env, err := ex.Environment(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("--verify-with: %w", err)
+			}
+			if r, err = verifyPython(ctx, ex, env, o.VerifyWith, res, trainProgs, r, max(o.Workers, 1), logger); err != nil {
+				return nil, err
+			}
+			for _, d := range r.Verification.Differences {
+				if !d.Resolved {
+					return nil, fmt.Errorf("--verify-with: %s runs differently after the rewrite even with every concept it calls inlined: original %s, rewritten %s", d.Program, d.Original, d.Rewrite)
+				}
+			}
+		}
+		out.Python = r
 	}
 	out.ElapsedMS = time.Since(start).Milliseconds()
 	out.PeakRSSBytes = PeakRSS()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/compress"
+	"github.com/atlas-ai/atlas-learn/compress/pyfront"
 )
 
 // The file protocol of compress's map/reduce, for learning one library
@@ -50,11 +51,27 @@ func CompressMap(ctx context.Context, o MapOptions) error {
 	if o.Summary == "" {
 		return fmt.Errorf("map: no summary location")
 	}
-	progs, err := ReadPrograms(ctx, o.Format, []string{o.Input}, 0, max(o.Workers, 1), o.S3)
-	if err != nil {
-		return err
+	var progs []string
+	cost := o.Cost.OrDefault()
+	if o.Format == "python" {
+		// as compress reads a python corpus (file units, normalised, the
+		// grammar priced low); shared helpers need the whole corpus and
+		// are not extracted per shard
+		ps, err := ReadPythonCorpus(ctx, []string{o.Input}, 0, max(o.Workers, 1), o.S3, pyfront.EncodeOptions{Unit: pyfront.UnitFile, Inline: true}, false)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			progs = append(progs, p.Term)
+		}
+		cost = grammarCost(cost, DefaultGrammarCost)
+	} else {
+		var err error
+		if progs, err = ReadPrograms(ctx, o.Format, []string{o.Input}, 0, max(o.Workers, 1), o.S3); err != nil {
+			return err
+		}
 	}
-	sh, err := compress.NewShard(o.Shard, o.FirstIndex, progs, o.Cost.OrDefault(), 0)
+	sh, err := compress.NewShard(o.Shard, o.FirstIndex, progs, cost, 0)
 	if err != nil {
 		return err
 	}
@@ -98,6 +115,9 @@ type ReduceOptions struct {
 	Workers      int
 	Cost         compress.CostModel
 	S3           storage.S3Config
+	// Format "python" prices the grammar as compress does and learns only
+	// admitted concepts (pyfront.Admissible); anything else: Stitch's way.
+	Format string
 }
 
 // CompressReduce runs one reduce step and returns the library written.
@@ -124,11 +144,24 @@ func CompressReduce(ctx context.Context, o ReduceOptions) (*LibraryFile, error) 
 			return nil, err
 		}
 	}
-	corpus := compress.MergeSummaries(o.Cost.OrDefault(), sums)
+	cost := o.Cost.OrDefault()
+	var admit func(string, int) bool
+	if o.Format == "python" {
+		cost = grammarCost(cost, DefaultGrammarCost)
+	}
+	corpus := compress.MergeSummaries(cost, sums)
 	name := compress.NextName("fn_", lib, corpus.HasSymbol)
-	a, st, err := compress.Search(ctx, corpus, o.MaxArity, max(o.Workers, 1), name)
+	if o.Format == "python" {
+		admit = func(body string, arity int) bool {
+			return admitPython(lib, compress.Abstraction{Name: name, Body: body, Arity: arity}) == nil
+		}
+	}
+	a, st, err := compress.SearchAdmit(ctx, corpus, o.MaxArity, max(o.Workers, 1), name, admit)
 	if err != nil {
 		return nil, err
+	}
+	if a != nil && o.Format == "python" {
+		a.Body = compress.ArgsInOrder(a.Body)
 	}
 	res := &LibraryFile{Abstractions: lib, Done: a == nil, Search: st}
 	if a != nil {

@@ -19,12 +19,23 @@ import (
 type Solution struct {
 	TrajectoryID string
 	Code         string
+	// TaskInput is the task's structured input (task.input), read by
+	// SolutionsWithTasks only.
+	TaskInput string
 }
 
 // solutionRow is the projection Solutions reads: ids, outcomes and
 // solutions, never the steps.
 type solutionRow struct {
 	TrajectoryID string            `parquet:"trajectory_id" json:"trajectory_id"`
+	Outcome      columnar.Outcome  `parquet:"outcome" json:"outcome"`
+	Solution     columnar.Solution `parquet:"solution" json:"solution"`
+}
+
+// solutionTaskRow is solutionRow with the task, for SolutionsWithTasks.
+type solutionTaskRow struct {
+	TrajectoryID string            `parquet:"trajectory_id" json:"trajectory_id"`
+	Task         columnar.Task     `parquet:"task" json:"task"`
 	Outcome      columnar.Outcome  `parquet:"outcome" json:"outcome"`
 	Solution     columnar.Solution `parquet:"solution" json:"solution"`
 }
@@ -38,6 +49,19 @@ var errEnoughSolutions = errors.New("enough solutions")
 // dataset at uri whose solution is in language (e.g. "python"), in
 // dataset order, at most limit of them (limit <= 0: all).
 func Solutions(ctx context.Context, uri, language string, limit int, s3 storage.S3Config) ([]Solution, error) {
+	return scanSolutions(ctx, uri, limit, s3, func(r *solutionRow) (Solution, bool) {
+		return Solution{TrajectoryID: r.TrajectoryID, Code: r.Solution.Code}, r.Outcome.Success && r.Solution.Code != "" && (language == "" || r.Solution.Language == language)
+	})
+}
+
+// SolutionsWithTasks is Solutions with each solution's task input.
+func SolutionsWithTasks(ctx context.Context, uri, language string, limit int, s3 storage.S3Config) ([]Solution, error) {
+	return scanSolutions(ctx, uri, limit, s3, func(r *solutionTaskRow) (Solution, bool) {
+		return Solution{TrajectoryID: r.TrajectoryID, Code: r.Solution.Code, TaskInput: r.Task.Input}, r.Outcome.Success && r.Solution.Code != "" && (language == "" || r.Solution.Language == language)
+	})
+}
+
+func scanSolutions[R any](ctx context.Context, uri string, limit int, s3 storage.S3Config, take func(*R) (Solution, bool)) ([]Solution, error) {
 	b, root, err := storage.OpenInput(ctx, uri, s3)
 	if err != nil {
 		return nil, err
@@ -54,11 +78,12 @@ func Solutions(ctx context.Context, uri, language string, limit int, s3 storage.
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("solutions: %w", err)
 		}
-		_, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, columnar.OnErrorFail, nil, func(r *solutionRow, _ columnar.Position) error {
-			if !r.Outcome.Success || r.Solution.Code == "" || (language != "" && r.Solution.Language != language) {
+		_, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, columnar.OnErrorFail, nil, func(r *R, _ columnar.Position) error {
+			sol, ok := take(r)
+			if !ok {
 				return nil
 			}
-			out = append(out, Solution{TrajectoryID: r.TrajectoryID, Code: r.Solution.Code})
+			out = append(out, sol)
 			if limit > 0 && len(out) >= limit {
 				return errEnoughSolutions
 			}

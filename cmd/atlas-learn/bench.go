@@ -51,7 +51,44 @@ Where Stitch cannot be installed, its published numbers are shown instead.`,
 	fl.IntVar(&o.Repeat, "repeat", 3, "run each measurement this many times and keep the fastest (and smallest)")
 	fl.IntVar(&o.Workers, "workers", 1, "threads for both engines (ours: --workers, Stitch: threads)")
 	fl.IntVar(&o.GenPython, "gen-python", 1000, "solutions of generated trajectories in the gen-python row, encoded by the Python frontend for both engines (0: leave the row out)")
-	cmd.AddCommand(cc, newBenchPatternsCmd(g, filepath.Join(defCache, "atlas-learn")))
+	var po benchcompress.PythonOptions
+	pc := &cobra.Command{
+		Use:   "compress-python",
+		Short: "library learning on real Python corpora (re-arc solvers, gen solutions), verified by running them, beside Stitch",
+		Long: `bench compress-python runs atlas-learn compress --format python on re-arc's
+verifiers (one program per function, each rewritten program run on its ARC
+task in the sandbox) and on the solutions of a gen dataset, and prints the
+compression ratio, the concepts that print as Python functions out of those
+learned, their uses, how many programs solve their task before and after the
+rewrite, time and memory; beside it our engine and Stitch (stitch-core) on
+the same corpus in its lambda-calculus form, with Stitch's default cost.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, _, err := g.load(cmd, nil); err != nil {
+				return err
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find own binary: %w", err)
+			}
+			po.Self, po.Config = self, g.configFile
+			return benchcompress.RunPython(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), po)
+		},
+	}
+	pf := pc.Flags()
+	pf.StringVar(&po.ReArc, "re-arc", "../shared/data/re-arc/verifiers.py", "file of ARC solvers, one function per task (\"\": leave the row out)")
+	pf.StringVar(&po.DSL, "dsl", "../shared/data/re-arc", "directory of the module the solvers import")
+	pf.StringVar(&po.Tasks, "tasks", "../shared/data/arc-agi-1/training", "directory of the ARC tasks, <id>.json")
+	pf.StringVar(&po.Gen, "gen", "", "trajectory dataset (atlas-learn gen) for the gen row (\"\": leave the row out)")
+	pf.IntVar(&po.GenLimit, "gen-limit", 100000, "solutions taken from --gen")
+	pf.IntVar(&po.Iterations, "iterations", 10, "abstractions to learn")
+	pf.IntVar(&po.Arity, "max-arity", 3, "most arguments per abstraction")
+	pf.IntVar(&po.Workers, "workers", 1, "threads for both engines")
+	pf.StringVar(&po.Cache, "cache", filepath.Join(defCache, "atlas-learn"), "cache directory for Stitch's virtual environment")
+	pf.StringVar(&po.Python, "python", "python3", "Python used to create the virtual environment")
+	pf.BoolVar(&po.NoStitch, "no-stitch", false, "do not run Stitch")
+	pf.StringVar(&po.Keep, "keep", "", "directory where each row's RESULT.json and corpus are kept")
+	cmd.AddCommand(cc, pc, newBenchPatternsCmd(g, filepath.Join(defCache, "atlas-learn")))
 	cmd.AddCommand(newBenchRecallCmds(g)...)
 	cmd.AddCommand(newBenchRunCmd(g))
 	return cmd

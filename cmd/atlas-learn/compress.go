@@ -45,7 +45,9 @@ func conceptFlags(cmd *cobra.Command, names ...string) map[string]string {
 var costFlags = []string{"cost-app", "cost-lam", "cost-var", "cost-ivar", "cost-prim-default", "cost-prim"}
 
 func newCompressCmd(g *globals) *cobra.Command {
-	var format, library, out string
+	var format, library, out, unit, verifyWith, corpusOut string
+	var noInline bool
+	var grammarCost int64
 	var limit int
 	var holdout float64
 	var seed uint64
@@ -79,7 +81,8 @@ the run's concepts stage uses); the flags below override them.`,
 		c := cfg.Concepts
 		res, err := jobs.Compress(cmd.Context(), jobs.CompressOptions{Format: format, Inputs: inputs, Limit: limit,
 			Iterations: c.Iterations, MaxArity: c.MaxArity, Workers: c.Workers, Shards: c.Shards, Library: library,
-			Holdout: holdout, Seed: seed, Cost: c.Cost.Model(), S3: cfg.S3, Logger: log})
+			Holdout: holdout, Seed: seed, Cost: c.Cost.Model(), S3: cfg.S3, Logger: log,
+			Unit: unit, NoInline: noInline, GrammarCost: grammarCost, VerifyWith: verifyWith, Sandbox: cfg.Sandbox, CorpusOut: corpusOut})
 		if err != nil {
 			return err
 		}
@@ -98,6 +101,11 @@ the run's concepts stage uses); the flags below override them.`,
 	fl.StringVar(&library, "library", "", "previous RESULT.json whose abstractions are applied first and extended")
 	fl.Float64Var(&holdout, "holdout", 0, "fraction of programs held out of training and only rewritten")
 	fl.Uint64Var(&seed, "seed", 0, "seed of the holdout split")
+	fl.StringVar(&unit, "unit", "file", "with --format python: what one program is, file or function (each top-level function definition)")
+	fl.BoolVar(&noInline, "no-inline", false, "with --format python: do not inline single-use pure locals before the search")
+	fl.Int64Var(&grammarCost, "cost-grammar", jobs.DefaultGrammarCost, "with --format python: cost of each Python grammar atom (call, args, seq, =, ...); negative: like any primitive")
+	fl.StringVar(&verifyWith, "verify-with", "", "with --format python: a Python test program run in the sandbox (config sandbox:) on every original and rewritten program, the module on standard input and the program's name, label and task input as arguments, or \"examples\": run each solution of a trajectory dataset on its task's examples; a concept whose use changes a run is withdrawn")
+	fl.StringVar(&corpusOut, "corpus-out", "", "also write the corpus the search sees (Stitch syntax, a JSON list) here, e.g. to give it to Stitch")
 	fl.StringVar(&out, "out", "", "where to write RESULT.json: a path or s3:// object (required)")
 	fl.BoolVar(&verbose, "verbose", false, "log each abstraction learned (--log-level debug)")
 	_ = cmd.MarkFlagRequired("out")

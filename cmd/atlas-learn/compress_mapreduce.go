@@ -65,6 +65,7 @@ func newCompressReduceCmd(g *globals) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.Library, "library", "", "library learned so far")
+	fl.StringVar(&o.Format, "format", "stitch", "the shards' format: stitch, or python (the grammar priced as compress prices it, only concepts that print as Python functions)")
 	fl.StringVar(&o.Out, "out", "", "where to write the extended library (required)")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -64,10 +64,24 @@
 // Decode prints canonical locals as v0, c0, ... (or v_0, c_0, ... when the
 // program also has a global named like that), so Encode∘Decode∘Encode =
 // Encode.
+//
+// # Corpora of real code
+//
+// EncodeUnits makes one program per file or per top-level function and,
+// with EncodeOptions.Inline, first inlines single-use pure locals into the
+// expression that reads them (the rule is in normalize.go), so that
+// compositions of a domain library's calls are subtrees. SharedHelpers
+// turns definitions repeated identically across programs into references
+// to one existing helper. Admissible says which learned abstractions are
+// concepts worth keeping (they print as Python functions and compose the
+// domain's names), GrammarAtoms which atoms are Python's grammar (priced
+// low by the python format), and RenderProgram prints a rewritten program
+// with the concepts it calls.
 package pyfront
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -130,7 +144,9 @@ func Decode(program string) (string, error) {
 //     class body;
 //   - every argument is a whole expression, and either a name or literal,
 //     or else evaluated exactly once by the body, before any call, in
-//     parameter order; a name is not passed where the body reads it later,
+//     parameter order (with RenderOptions.PureCalls, order and calls do
+//     not matter when the argument and an expression concept's body are
+//     pure); a name is not passed where the body reads it later,
 //     from a nested function, lambda or generator;
 //   - no argument mentions a variable the concept binds, the concept reads
 //     no variable that the enclosing function binds, and every variable the
@@ -141,21 +157,49 @@ func Decode(program string) (string, error) {
 // meant (assuming that attribute access, subscripts and operators have no
 // side effects).
 func ProgramToPython(program string, lib []Concept) (string, error) {
+	out, _, err := renderProgram(program, lib, RenderOptions{})
+	return out, err
+}
+
+// RenderOptions configures RenderProgram.
+type RenderOptions struct {
+	// Withdrawn names concepts that are never called, only inlined.
+	Withdrawn map[string]bool
+	// PureCalls takes calls of plain names (not methods, not the builtins
+	// with effects) to have no effects, as the data-flow normalisation
+	// does: a pure argument of a pure expression concept may then be
+	// passed even where the body evaluates it after a call or out of
+	// parameter order.
+	PureCalls bool
+}
+
+// RenderProgram is ProgramToPython with options; it also lists, in
+// library order, the concepts the output calls (and therefore defines).
+func RenderProgram(program string, lib []Concept, o RenderOptions) (string, []string, error) {
+	return renderProgram(program, lib, o)
+}
+
+func renderProgram(program string, lib []Concept, o RenderOptions) (string, []string, error) {
 	t, err := sexp.Parse(program)
 	if err != nil {
-		return "", fmt.Errorf("program: %w", err)
+		return "", nil, fmt.Errorf("program: %w", err)
 	}
 	t = flattenApps(t)
 	l, err := newLibrary(lib, false)
 	if err != nil {
-		return "", err
+		return "", nil, err
+	}
+	for name := range o.Withdrawn {
+		if c := l.byName[name]; c != nil && c.err == nil {
+			c.err = fmt.Errorf("concept %s was withdrawn", name)
+		}
 	}
 	full, err := l.expand(t, false)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if _, err := analyze(full, roleOther); err != nil {
-		return "", fmt.Errorf("program: %w", err)
+		return "", nil, fmt.Errorf("program: %w", err)
 	}
 	terms := []*sexp.Node{full}
 	for _, c := range l.order {
@@ -164,25 +208,27 @@ func ProgramToPython(program string, lib []Concept) (string, error) {
 	local, clocal, params := choosePrefixes(terms...)
 	for _, c := range l.order {
 		if c.err == nil && collides(c.c.Name, terms) {
-			return "", fmt.Errorf("concept name %s is also a name in the program", c.c.Name)
+			return "", nil, fmt.Errorf("concept name %s is also a name in the program", c.c.Name)
 		}
 	}
-	u := &uses{lib: l, program: t, called: map[string]bool{}, scopes: map[*sexp.Node]*scopeFacts{}}
+	u := &uses{lib: l, program: t, called: map[string]bool{}, scopes: map[*sexp.Node]*scopeFacts{}, pureCalls: o.PureCalls}
 	p := &printer{local: local, clocal: clocal, app: u}
 	if err := p.program(t); err != nil {
-		return "", fmt.Errorf("print program: %w", err)
+		return "", nil, fmt.Errorf("print program: %w", err)
 	}
 	out := p.b.String()
 	var defs string
+	var called []string
 	for _, c := range l.order {
 		if !u.called[c.c.Name] {
 			continue
 		}
 		s, err := c.function(local, clocal, params)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		defs += s + "\n"
+		called = append(called, c.c.Name)
 	}
 	if defs != "" {
 		// After any __future__ imports, which must come first.
@@ -196,7 +242,7 @@ func ProgramToPython(program string, lib []Concept) (string, error) {
 		}
 		out = out[:at] + defs + "\n" + out[at:]
 	}
-	return out, nil
+	return out, called, nil
 }
 
 // ConceptToPython prints a concept as a Python function NAME(p0, p1, ...)
@@ -259,4 +305,118 @@ func ConceptToPythonLib(c Concept, lib []Concept) (string, error) {
 	}
 	local, clocal, params := choosePrefixes(info.body)
 	return info.function(local, clocal, params)
+}
+
+// Unit is what one program of a corpus is.
+type Unit string
+
+const (
+	// UnitFile: each source file is one program.
+	UnitFile Unit = "file"
+	// UnitFunction: each top-level function definition of a file is one
+	// program, so that one file of many functions is a corpus of many.
+	UnitFunction Unit = "function"
+)
+
+// ParseUnit reads a unit name ("" is UnitFile).
+func ParseUnit(s string) (Unit, error) {
+	switch Unit(s) {
+	case "", UnitFile:
+		return UnitFile, nil
+	case UnitFunction:
+		return UnitFunction, nil
+	}
+	return "", fmt.Errorf("unknown unit %q (want file or function)", s)
+}
+
+// EncodeOptions configures EncodeUnits.
+type EncodeOptions struct {
+	Unit Unit
+	// Inline applies the data-flow normalisation (see normalize.go):
+	// single-use pure locals are inlined into the expression reading them.
+	Inline bool
+}
+
+// Program is one encoded program of a source file.
+type Program struct {
+	// Name is the function's name for a function unit, "" for a file.
+	Name string
+	// Term is the program in Stitch syntax: (module BLOCK).
+	Term string
+	// Context is the Python source a function unit needs around it to run
+	// on its own: the file's top-level imports, assignments and classes,
+	// in order. It is empty for a file unit.
+	Context string
+}
+
+// EncodeUnits encodes a Python module as one program (UnitFile) or as one
+// program per top-level function definition (UnitFunction, each
+// (module (seq DEF nil)), decorated definitions included), after the
+// data-flow normalisation when o.Inline is set. A file without functions
+// gives no program in UnitFunction.
+func EncodeUnits(ctx context.Context, src []byte, o EncodeOptions) ([]Program, error) {
+	t, err := frontend.Encode(ctx, newSpec(), src)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	t = fixStars(t)
+	if err := checkStars(t); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	if o.Inline {
+		if _, err := inlineLocals(t); err != nil {
+			return nil, fmt.Errorf("encode: inline: %w", err)
+		}
+	}
+	if err := canonicalize(t); err != nil {
+		return nil, fmt.Errorf("encode: canonicalise: %w", err)
+	}
+	if o.Unit != UnitFunction {
+		return []Program{{Term: t.String()}}, nil
+	}
+	if head(t) != "module" || len(t.List) != 2 {
+		return nil, errors.New("encode: program is not (module BLOCK)")
+	}
+	var defs []*sexp.Node
+	var context []*sexp.Node
+	for c := t.List[1]; c.IsList && head(c) == seqHead && len(c.List) == 3; c = c.List[2] {
+		st := c.List[1]
+		switch head(st) {
+		case "def", "adef", "decorated":
+			defs = append(defs, st)
+		case "import", "from", "=", "ann", "class":
+			context = append(context, st)
+		}
+	}
+	ctxSrc := ""
+	if len(context) > 0 {
+		if ctxSrc, err = Decode(moduleOf(context).String()); err != nil {
+			return nil, fmt.Errorf("encode: context: %w", err)
+		}
+	}
+	out := make([]Program, 0, len(defs))
+	for _, d := range defs {
+		out = append(out, Program{Name: defName(d), Term: moduleOf([]*sexp.Node{d}).String(), Context: ctxSrc})
+	}
+	return out, nil
+}
+
+// moduleOf is (module (seq S1 (seq S2 ... nil))).
+func moduleOf(stmts []*sexp.Node) *sexp.Node {
+	block := frontend.Atom(nilAtom)
+	for i := len(stmts) - 1; i >= 0; i-- {
+		block = frontend.List(frontend.Atom(seqHead), stmts[i], block)
+	}
+	return frontend.List(frontend.Atom("module"), block)
+}
+
+// defName is the name a (decorated) definition binds.
+func defName(d *sexp.Node) string {
+	for head(d) == "decorated" && len(d.List) > 1 {
+		d = d.List[len(d.List)-1]
+	}
+	if len(d.List) > 1 && !d.List[1].IsList {
+		return strings.TrimPrefix(d.List[1].Atom, idPref)
+	}
+	return ""
 }

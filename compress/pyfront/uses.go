@@ -13,6 +13,8 @@ type uses struct {
 	program *sexp.Node
 	called  map[string]bool
 	scopes  map[*sexp.Node]*scopeFacts
+	// pureCalls: see RenderOptions.PureCalls.
+	pureCalls bool
 }
 
 // scopeFacts describes an enclosing function (or the module) with every
@@ -107,6 +109,7 @@ func (u *uses) canCall(p *printer, n *sexp.Node, c *conceptInfo, as []*sexp.Node
 		}
 	}
 	last := -1
+	pureBody := u.pureCalls && c.cat == catExpr && pureExpr(c.body)
 	for _, k := range c.holeSeq {
 		if k == c.tail {
 			continue
@@ -118,7 +121,16 @@ func (u *uses) canCall(p *printer, n *sexp.Node, c *conceptInfo, as []*sexp.Node
 		if atomic(ea) {
 			continue
 		}
-		if h := c.holes[k]; h == nil || h.count != 1 || !h.strict || h.callBefore || k < last {
+		h := c.holes[k]
+		if h == nil || h.count != 1 || !h.strict {
+			return false
+		}
+		// A pure argument of a pure expression concept may be evaluated
+		// before the body's calls and out of order (see pureExpr).
+		if pureBody && pureExpr(ea) {
+			continue
+		}
+		if h.callBefore || k < last {
 			return false
 		}
 		last = k

@@ -1,0 +1,255 @@
+package benchcompress
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+//go:embed arc_verify.py
+var arcVerifyScript []byte
+
+// PythonOptions configures `bench compress-python`: library learning on
+// real Python corpora, verified by running the rewritten programs.
+type PythonOptions struct {
+	// ReArc is a file of ARC solvers (re-arc's verifiers.py), one function
+	// per task; DSL the directory of the module they import; Tasks the
+	// directory of the ARC tasks (<id>.json). "" leaves the row out.
+	ReArc, DSL, Tasks string
+	// Gen is a trajectory dataset (atlas-learn gen) whose first GenLimit
+	// solutions make the gen row ("" leaves it out).
+	Gen      string
+	GenLimit int
+	// Iterations, Arity and Workers are both engines' settings.
+	Iterations, Arity, Workers int
+	// Cache and Python as in Options (Stitch's virtual environment);
+	// NoStitch skips Stitch.
+	Cache, Python string
+	NoStitch      bool
+	// Self is the atlas-learn binary; Config is passed on as --config.
+	Self, Config string
+	// Keep, when set, is a directory where each row's RESULT.json and
+	// corpus are kept.
+	Keep string
+}
+
+// maxVerifiedGen is the largest gen row whose solutions are run on their
+// tasks' examples (two sandbox runs per solution).
+const maxVerifiedGen = 10000
+
+// pyRow is one corpus of the python benchmark.
+type pyRow struct {
+	name string
+	args []string // compress arguments after the common ones
+}
+
+// pyResult is what the benchmark reads from RESULT.json.
+type pyResult struct {
+	Ratio     float64 `json:"compression_ratio"`
+	ElapsedMS int64   `json:"elapsed_ms"`
+	PeakRSS   int64   `json:"peak_rss_bytes"`
+	Programs  int     `json:"programs"`
+	Python    struct {
+		Abstractions map[string]string `json:"abstractions"`
+		Concepts     []struct {
+			Name      string `json:"name"`
+			Python    string `json:"python"`
+			Uses      int64  `json:"uses"`
+			Calls     int    `json:"calls"`
+			Withdrawn string `json:"withdrawn"`
+		} `json:"concepts"`
+		Verification *struct {
+			Programs        int      `json:"programs"`
+			OriginalPassed  int      `json:"original_passed"`
+			RewrittenPassed int      `json:"rewritten_passed"`
+			Same            int      `json:"same"`
+			Withdrawn       []string `json:"withdrawn"`
+		} `json:"verification"`
+	} `json:"python"`
+	Abstractions []struct {
+		Name string `json:"name"`
+	} `json:"abstractions"`
+}
+
+// RunPython runs the python benchmark and prints its table and the top
+// concepts of each corpus to stdout.
+func RunPython(ctx context.Context, stdout, stderr io.Writer, o PythonOptions) error {
+	tmp, err := os.MkdirTemp("", "atlas-pybench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	keep := o.Keep
+	if keep == "" {
+		keep = tmp
+	} else if err := os.MkdirAll(keep, 0o755); err != nil {
+		return fmt.Errorf("keep dir: %w", err)
+	}
+	var rows []pyRow
+	if o.ReArc != "" {
+		test := filepath.Join(tmp, "arc_verify.py")
+		if err := os.WriteFile(test, arcVerifyScript, 0o644); err != nil {
+			return fmt.Errorf("write test: %w", err)
+		}
+		dsl, tasks := absOr(o.DSL), absOr(o.Tasks)
+		rows = append(rows, pyRow{name: "re-arc", args: []string{"--unit", "function", "--verify-with", test,
+			"--set", "sandbox.library_dirs=[" + dsl + "," + tasks + "]", o.ReArc}})
+	}
+	if o.Gen != "" {
+		args := []string{"--limit", strconv.Itoa(o.GenLimit), o.Gen}
+		if o.GenLimit > 0 && o.GenLimit <= maxVerifiedGen {
+			// each solution on its task's examples (two sandbox runs each)
+			args = append([]string{"--verify-with", "examples"}, args...)
+		}
+		rows = append(rows, pyRow{name: "gen", args: args})
+	}
+	var stitchPy, script string
+	stitchNote := "Stitch not run (--no-stitch)"
+	if !o.NoStitch {
+		script = filepath.Join(tmp, "stitch_bench.py")
+		if err := os.WriteFile(script, stitchBenchScript, 0o644); err != nil {
+			return fmt.Errorf("write script: %w", err)
+		}
+		if stitchPy, err = stitchVenv(ctx, o.Cache, o.Python, stderr); err != nil {
+			stitchNote = fmt.Sprintf("Stitch could not be installed: %v", err)
+			stitchPy = ""
+		} else {
+			stitchNote = "Stitch (stitch-core) run here on the same corpus in its lambda-calculus form (the terms our search sees), Stitch's default cost"
+		}
+	}
+	fmt.Fprintf(stdout, "%d iterations, arity %d, %d worker(s). %s.\n", o.Iterations, o.Arity, o.Workers, stitchNote)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "corpus\tprograms\tours ratio\tprintable/learned\tuses\tcalls\tsolved before\tsolved after\tours s\tours MB\tours ratio (Stitch cost)\tstitch ratio\tstitch s\tstitch MB\t")
+	var notes []string
+	for _, row := range rows {
+		out := filepath.Join(keep, row.name+".json")
+		corpus := filepath.Join(keep, row.name+"-corpus.json")
+		args := []string{"compress", "--format", "python", "--iterations", strconv.Itoa(o.Iterations),
+			"--max-arity", strconv.Itoa(o.Arity), "--workers", strconv.Itoa(max(o.Workers, 1)),
+			"--corpus-out", corpus, "--out", out}
+		if o.Config != "" {
+			args = append([]string{"--config", o.Config}, args...)
+		}
+		args = append(args, row.args...)
+		fmt.Fprintf(stderr, "%s: %s %s\n", row.name, o.Self, strings.Join(args, " "))
+		if err := runQuiet(ctx, o.Self, args...); err != nil {
+			return fmt.Errorf("%s: ours: %w", row.name, err)
+		}
+		var r pyResult
+		if err := readJSON(out, &r); err != nil {
+			return fmt.Errorf("%s: %w", row.name, err)
+		}
+		var uses int64
+		calls := 0
+		for _, c := range r.Python.Concepts {
+			uses += c.Uses
+			calls += c.Calls
+		}
+		before, after := "-", "-"
+		if v := r.Python.Verification; v != nil {
+			before = fmt.Sprintf("%d/%d", v.OriginalPassed, v.Programs)
+			after = fmt.Sprintf("%d/%d", v.RewrittenPassed, v.Programs)
+			if len(v.Withdrawn) > 0 {
+				notes = append(notes, fmt.Sprintf("%s: verification withdrew %s", row.name, strings.Join(v.Withdrawn, ", ")))
+			}
+		}
+		// our engine on the same lambda-calculus corpus with Stitch's cost
+		stOut := filepath.Join(keep, row.name+"-stitchcost.json")
+		if err := runQuiet(ctx, o.Self, "compress", "--format", "stitch", "--iterations", strconv.Itoa(o.Iterations),
+			"--max-arity", strconv.Itoa(o.Arity), "--workers", strconv.Itoa(max(o.Workers, 1)), "--out", stOut, corpus); err != nil {
+			return fmt.Errorf("%s: ours on the lambda-calculus form: %w", row.name, err)
+		}
+		var rs pyResult
+		if err := readJSON(stOut, &rs); err != nil {
+			return fmt.Errorf("%s: %w", row.name, err)
+		}
+		sr, ss, sm := "-", "-", "-"
+		if stitchPy != "" {
+			empty := filepath.Join(tmp, "empty.json")
+			if err := os.WriteFile(empty, []byte("[]"), 0o644); err != nil {
+				return err
+			}
+			th, err := runStitch(ctx, stitchPy, script, tmp, [2]string{corpus, empty},
+				benchRow{Iterations: o.Iterations, Arity: o.Arity}, max(o.Workers, 1))
+			if err != nil {
+				sr = "failed"
+				notes = append(notes, fmt.Sprintf("%s: Stitch failed: %s", row.name, firstLine(err.Error())))
+			} else {
+				sr, ss, sm = fmt.Sprintf("%.2f", th.Ratio), fmt.Sprintf("%.1f", th.Seconds), fmt.Sprintf("%.0f", float64(th.PeakBytes)/1e6)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d/%d\t%d\t%d\t%s\t%s\t%.1f\t%.0f\t%.2f\t%s\t%s\t%s\t\n", row.name, r.Programs, r.Ratio,
+			len(r.Python.Abstractions), len(r.Abstractions), uses, calls, before, after,
+			float64(r.ElapsedMS)/1000, float64(r.PeakRSS)/1e6, rs.Ratio, sr, ss, sm)
+		var top strings.Builder
+		for i, c := range r.Python.Concepts {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(&top, "# %s: %d uses, %d calls%s\n%s\n", c.Name, c.Uses, c.Calls, withdrawnNote(c.Withdrawn), strings.TrimRight(c.Python, "\n"))
+		}
+		notes = append(notes, fmt.Sprintf("top concepts of %s:\n%s", row.name, top.String()))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stdout, "\n"+n)
+	}
+	return nil
+}
+
+func withdrawnNote(w string) string {
+	if w == "" {
+		return ""
+	}
+	return " (withdrawn: " + w + ")"
+}
+
+func absOr(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func runQuiet(ctx context.Context, bin string, args ...string) error {
+	var errb bytes.Buffer
+	c := exec.CommandContext(ctx, bin, args...)
+	c.Stderr = &errb
+	if err := c.Run(); err != nil {
+		tail := errb.String()
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return fmt.Errorf("%w: %s", err, tail)
+	}
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read result: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	return nil
+}
