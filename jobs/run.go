@@ -67,7 +67,7 @@ type RunOptions struct {
 	// Shard, when its Count is set, makes this process the map step's
 	// shard Index of Count: it runs the trajectory stages over its slice
 	// of the input files and commits them under
-	// runs/<run-id>/shards/<index>-of-<count>/ (see RunShard).
+	// runs/<run-id>/_shards/<fingerprint>/<index>-of-<count>/ (see shard.go).
 	Shard Shard
 	// Reduce, when set, makes this process the reduce step over that many
 	// committed shards: it adopts their datasets into the run and runs the

@@ -19,7 +19,7 @@ import (
 // `run --shard i/N`: each lists the same input, derives the same run id,
 // takes its slice of the input files (contiguous, balanced by bytes), runs
 // the trajectory stages over it and commits what they wrote under
-// runs/<run-id>/shards/<i>-of-<N>/ with a shard manifest. The reduce step,
+// runs/<run-id>/_shards/<fingerprint>/<i>-of-<N>/ with a shard manifest. The reduce step,
 // `run --reduce --shards N`, checks that the N shards cover the listing,
 // adopts their files into the run's datasets (without copying them), runs
 // the batch stages over the whole batch and commits the run manifest. The
@@ -63,7 +63,7 @@ func (s Shard) Validate() error {
 
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
-// dirName is the shard's directory name under runs/<run-id>/shards/.
+// dirName is the shard's directory name under runs/<run-id>/_shards/<fingerprint>/.
 func (s Shard) dirName() string { return fmt.Sprintf("%d-of-%d", s.Index, s.Count) }
 
 // ShardDir is the directory of a shard's outputs under the output:
