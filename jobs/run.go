@@ -303,7 +303,7 @@ func (p *runPlan) run(ctx context.Context, out storage.Bucket, ro RunOptions) (*
 	a := p.newAttempt(c, p.runDir, p.src.Files)
 	var st *streamed
 	if ro.Reduce > 0 {
-		st, err = a.adopt(shards)
+		st, err = a.adopt(ctx, shards)
 	} else {
 		st, err = a.stream(ctx, ro.Progress)
 	}

@@ -168,6 +168,18 @@ func (p *runPlan) runShard(ctx context.Context, out storage.Bucket, ro RunOption
 	return res, nil
 }
 
+// ShardMerger is implemented by trajectory stages that write a dataset
+// which is not the concatenation of its shards' (a cache keyed across
+// trajectories, say): the reduce step gives it the shards' files of
+// those datasets, in shard order, to write the run's dataset from,
+// instead of adopting them.
+type ShardMerger interface {
+	// MergedDatasets names the datasets the stage merges.
+	MergedDatasets() []string
+	// MergeShards writes dataset on env from the shards' files.
+	MergeShards(ctx context.Context, env *Env, dataset string, files []columnar.SourceFile) error
+}
+
 // ShardsMissingError is a reduce step that found shards not committed.
 type ShardsMissingError struct {
 	RunID   string
@@ -322,7 +334,17 @@ func filesPresent(ctx context.Context, b storage.Bucket, dir string, m *columnar
 // adopt makes the shards' committed files the run's datasets, and sums
 // what their trajectory stages counted: the reduce step's stand-in for
 // the stream.
-func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
+func (a *attempt) adopt(ctx context.Context, shards []*columnar.Manifest) (*streamed, error) {
+	merged := map[string]ShardMerger{}
+	mergedBy := map[string]string{}
+	for _, st := range a.p.traj {
+		if m, ok := st.(ShardMerger); ok {
+			for _, d := range m.MergedDatasets() {
+				merged[d], mergedBy[d] = m, st.Name()
+			}
+		}
+	}
+	toMerge := map[string][]columnar.SourceFile{}
 	type pending struct {
 		info   columnar.DatasetInfo
 		format string
@@ -335,6 +357,14 @@ func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
 	for i, m := range shards {
 		prefix := shardsRel(m.Fingerprint, Shard{Index: i, Count: len(shards)})
 		for _, d := range m.Datasets {
+			if _, ok := merged[d.Name]; ok {
+				for _, f := range d.Files {
+					rel := storage.Join(prefix, f.Path)
+					toMerge[d.Name] = append(toMerge[d.Name], columnar.SourceFile{Key: storage.Join(a.dir, rel), Rel: rel, Size: f.Bytes,
+						Format: d.Format, Partition: f.Partition, ContentID: "sha256:" + f.SHA256})
+				}
+				continue
+			}
 			pd := datasets[d.Name]
 			info := columnar.DatasetInfo{Name: d.Name, Schema: d.SchemaOf(), Stage: d.Stage}
 			if pd == nil {
@@ -402,6 +432,17 @@ func (a *attempt) adopt(shards []*columnar.Manifest) (*streamed, error) {
 			if err := a.c.Adopt(pd.info, pd.format, pd.empty); err != nil {
 				return nil, err
 			}
+		}
+	}
+	names := make([]string, 0, len(toMerge))
+	for name := range toMerge {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		env, _ := a.env(mergedBy[name])
+		if err := merged[name].MergeShards(ctx, env, name, toMerge[name]); err != nil {
+			return nil, fmt.Errorf("stage %s: merging the shards' %s: %w", mergedBy[name], name, err)
 		}
 	}
 	for j := range out.timings {

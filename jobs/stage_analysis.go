@@ -308,6 +308,24 @@ func (s *analysisStage) Open(ctx context.Context, env *Env) (TrajectoryProcessor
 	), release), nil
 }
 
+// MergedDatasets: the replay cache is keyed across trajectories, so the
+// shards' caches are merged, not concatenated.
+func (*analysisStage) MergedDatasets() []string { return []string{ReplaysDataset} }
+
+// MergeShards writes the run's replay cache from the shards' caches: the
+// union by key, sorted, as one process writes it.
+func (*analysisStage) MergeShards(ctx context.Context, env *Env, dataset string, files []columnar.SourceFile) error {
+	cache := analysis.NewMemCache()
+	err := scanParquet(ctx, env.c.Bucket(), files, ReplaysSchema, func(r *replayRow) error {
+		cache.Put(r.Key, analysis.Outcome{Score: r.Score, Behavior: r.Behavior})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeReplays(ctx, env, cache)
+}
+
 // writeReplays persists the replay cache, sorted by key.
 func writeReplays(ctx context.Context, env *Env, cache *analysis.MemCache) error {
 	sink, err := NewDataset(env, DatasetSpec[replayRow]{Name: ReplaysDataset, Schema: ReplaysSchema})
