@@ -125,6 +125,12 @@ func shardFiles(files []columnar.SourceFile, s Shard) []columnar.SourceFile {
 // for the same run is not run again.
 func (p *runPlan) runShard(ctx context.Context, out storage.Bucket, ro RunOptions) (*Result, error) {
 	sh := ro.Shard
+	if err := p.pin(ctx, out, sh.Count); err != nil {
+		return nil, fmt.Errorf("run %s shard %s: %w", p.runID, sh, err)
+	}
+	if err := p.writeListing(ctx, out, sh.Count); err != nil {
+		return nil, fmt.Errorf("run %s shard %s: recording the listing: %w", p.runID, sh, err)
+	}
 	files := shardFiles(p.src.Files, sh)
 	dir := ShardDir(p.runDir, p.fp, sh)
 	what := fmt.Sprintf("run %s shard %s", p.runID, sh)
@@ -209,6 +215,14 @@ func (p *runPlan) waitShards(ctx context.Context, out storage.Bucket, n int, wai
 	deadline := time.Now().Add(wait)
 	shards := make([]*columnar.Manifest, n)
 	for {
+		// The shards may have listed the input before files arrived.
+		before := p.fp
+		if err := p.pin(ctx, out, n); err != nil {
+			return nil, err
+		}
+		if p.fp != before {
+			clear(shards)
+		}
 		var missing []Shard
 		for i := range n {
 			if shards[i] != nil {

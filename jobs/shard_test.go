@@ -208,3 +208,56 @@ func TestAfterCommitLast(t *testing.T) {
 		})
 	}
 }
+
+// Files that arrive between the map's processes do not split the run:
+// a shard that starts later, and the reduce, pin themselves to the
+// listing of the shard set under way; the new files go to the next run.
+func TestShardsPinTheirListing(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in := t.TempDir()
+	shardTestInput(t, filepath.Join(in, "a"), 4)
+	out := t.TempDir()
+	cfg, err := LoadConfig("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Input, cfg.Output, cfg.Workers = in, out, 1
+	first, err := RunWithOptions(ctx, cfg, log, RunOptions{Shard: Shard{0, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shardTestInput(t, filepath.Join(in, "b"), 5) // arrives before shard 1 starts
+	second, err := RunWithOptions(ctx, cfg, log, RunOptions{Shard: Shard{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(first.RunDir) != filepath.Dir(second.RunDir) {
+		t.Fatalf("shard 1 went to %s, shard 0 is in %s", second.RunDir, first.RunDir)
+	}
+	res, err := RunWithOptions(ctx, cfg, log, RunOptions{Reduce: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Counters["rows_read"] != 300 {
+		t.Fatalf("the reduce read %d rows, want the 300 of the pinned listing", res.Manifest.Counters["rows_read"])
+	}
+	for _, f := range res.Manifest.Inputs {
+		if !strings.HasPrefix(f.Path, "a/") {
+			t.Fatalf("the pinned run read %s", f.Path)
+		}
+	}
+	// The next run reads the files that arrived, and only them.
+	next, err := Run(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Manifest.Counters["rows_read"] != 300 || next.RunDir == res.RunDir {
+		t.Fatalf("next run: %d rows in %s", next.Manifest.Counters["rows_read"], next.RunDir)
+	}
+	for _, f := range next.Manifest.Inputs {
+		if !strings.HasPrefix(f.Path, "b/") {
+			t.Fatalf("the next run read %s again", f.Path)
+		}
+	}
+}
