@@ -91,6 +91,9 @@ type runPlan struct {
 	fp, runID     string
 	runDir        string
 	started       time.Time
+	// pinEvals caches, per shard set, whether this plan reproduces it
+	// (see pin).
+	pinEvals map[string][]columnar.SourceFile
 }
 
 // RunWithOptions is Run with options.
@@ -170,6 +173,15 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 	return p.run(ctx, out, ro)
 }
 
+// readOptions are the stream's Parquet reads of an input: local files
+// need no large reads; remote ones read 1 MiB per request.
+func readOptions(in storage.Location) columnar.ReadOptions {
+	if in.Driver == storage.DriverFile {
+		return columnar.ReadOptions{ReadBufferSize: 128 << 10}
+	}
+	return columnar.ReadOptions{ReadBufferSize: 1 << 20}
+}
+
 // attempt is one process's output: its committer and what its stages
 // leave for the commit.
 type attempt struct {
@@ -241,12 +253,7 @@ func (a *attempt) stream(ctx context.Context, progress io.Writer) (*streamed, er
 		procs[i] = proc
 		a.opened = append(a.opened, proc)
 	}
-	// Local files need no large reads; remote ones read 1 MiB per request.
-	read := columnar.ReadOptions{ReadBufferSize: 1 << 20}
-	if p.inLoc.Driver == storage.DriverFile {
-		read.ReadBufferSize = 128 << 10
-	}
-	so := streamOptions{workers: p.cfg.Workers, read: read, onError: p.cfg.OnError, log: p.log}
+	so := streamOptions{workers: p.cfg.Workers, read: readOptions(p.inLoc), onError: p.cfg.OnError, log: p.log}
 	var bar *Progress
 	if progress != nil {
 		bar = NewProgress(progress, len(a.inputs))

@@ -28,20 +28,12 @@ func Scan(ctx context.Context, cfg Config, log *slog.Logger) (*ScanResult, error
 	}
 	start := time.Now()
 	inLoc, _ := storage.ParseLocation(cfg.Input, cfg.S3)
-	in, root, err := inLoc.OpenReader(ctx)
+	in, src, err := openCommitted(ctx, cfg.Input, cfg.S3, columnar.TrajectoriesDataset, columnar.TrajectorySchema)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
 	defer in.Close()
-	src, err := columnar.OpenSource(ctx, in, root)
-	if err != nil {
-		return nil, fmt.Errorf("input: %w", err)
-	}
-	read := columnar.ReadOptions{ReadBufferSize: 1 << 20}
-	if inLoc.Driver == storage.DriverFile {
-		read.ReadBufferSize = 128 << 10
-	}
-	stats, err := stream(ctx, src, nil, streamOptions{workers: cfg.Workers, read: read, onError: cfg.OnError, log: log})
+	stats, err := stream(ctx, src, nil, streamOptions{workers: cfg.Workers, read: readOptions(inLoc), onError: cfg.OnError, log: log})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", inLoc, err)
 	}

@@ -282,23 +282,18 @@ func (p *runPlan) checkShard(m *columnar.Manifest, sh Shard) error {
 	case m.Fingerprint != p.fp:
 		return fmt.Errorf("shard %s was written for fingerprint %s; this run's input and configuration give %s: the input or the configuration changed since the map step", sh, m.Fingerprint, p.fp)
 	}
+	ran := make([]string, len(m.Stages))
 	for i, s := range m.Stages {
-		if i >= len(p.traj) || s.Name != p.traj[i].Name() {
-			return fmt.Errorf("shard %s ran stages %v; this run's trajectory stages differ", sh, stageNames(m.Stages))
-		}
+		ran[i] = s.Name
 	}
-	if len(m.Stages) != len(p.traj) {
-		return fmt.Errorf("shard %s ran stages %v; this run's trajectory stages differ", sh, stageNames(m.Stages))
+	want := make([]string, len(p.traj))
+	for i, st := range p.traj {
+		want[i] = st.Name()
+	}
+	if !slices.Equal(ran, want) {
+		return fmt.Errorf("shard %s ran stages %v; this run's trajectory stages are %v", sh, ran, want)
 	}
 	return nil
-}
-
-func stageNames(st []columnar.StageEntry) []string {
-	out := make([]string, len(st))
-	for i, s := range st {
-		out[i] = s.Name
-	}
-	return out
 }
 
 // otherShardSets lists, best effort, the shard sets under out other
@@ -309,11 +304,11 @@ func otherShardSets(ctx context.Context, out storage.Bucket, runDir, fp string) 
 	enough := errors.New("enough")
 	mine := storage.Join(runDir, "_shards", fp)
 	_ = out.Iter(ctx, "runs/", func(o storage.ObjectInfo) error {
-		parts := strings.SplitN(o.Key, "/", 5)
-		if len(parts) < 5 || parts[2] != "_shards" {
+		k, ok := parseShardKey(o.Key)
+		if !ok {
 			return nil
 		}
-		set := strings.Join(parts[:4], "/")
+		set := k.set()
 		if seen[set] || set == mine {
 			return nil
 		}
@@ -326,6 +321,22 @@ func otherShardSets(ctx context.Context, out storage.Bucket, runDir, fp string) 
 	})
 	slices.Sort(found)
 	return found
+}
+
+// shardKey is a key under a shard set: runs/<run>/_shards/<fp>/<rest>.
+type shardKey struct {
+	run, fp string
+	rest    []string
+}
+
+func (k shardKey) set() string { return storage.Join("runs", k.run, "_shards", k.fp) }
+
+func parseShardKey(key string) (shardKey, bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) < 5 || parts[0] != "runs" || parts[2] != "_shards" {
+		return shardKey{}, false
+	}
+	return shardKey{run: parts[1], fp: parts[3], rest: parts[4:]}, true
 }
 
 // filesPresent reports a file a committed manifest under dir names that
@@ -432,17 +443,17 @@ func (a *attempt) adopt(ctx context.Context, shards []*columnar.Manifest) (*stre
 	// shard 1's, ...: the order one process writes them in.
 	for _, name := range order {
 		pd := datasets[name]
-		any := false
+		adopted := false
 		for _, files := range pd.files {
 			if len(files) == 0 {
 				continue
 			}
-			any = true
+			adopted = true
 			if err := a.c.Adopt(pd.info, pd.format, files); err != nil {
 				return nil, err
 			}
 		}
-		if !any {
+		if !adopted {
 			if err := a.c.Adopt(pd.info, pd.format, pd.empty); err != nil {
 				return nil, err
 			}

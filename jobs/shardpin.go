@@ -56,6 +56,57 @@ func (p *runPlan) writeListing(ctx context.Context, out storage.Bucket, n int) e
 	return storage.Put(ctx, out, key, append(data, '\n'))
 }
 
+// reproduces returns the files of the shard set k (of run runID,
+// fingerprint fp) when it is unfinished and this process's listing
+// (have) and configuration reproduce it, and nil otherwise. A reduce
+// polling for shards asks again and again: the answer for a set is kept.
+func (p *runPlan) reproduces(ctx context.Context, out storage.Bucket, k, runID, fp string, n int, have map[string]columnar.SourceFile) ([]columnar.SourceFile, error) {
+	if files, ok := p.pinEvals[k]; ok {
+		return files, nil
+	}
+	data, err := storage.Get(ctx, out, storage.Join(k, shardListingName))
+	if err != nil {
+		return nil, nil // not kept: a failed read may succeed at the next poll
+	}
+	files, err := func() ([]columnar.SourceFile, error) {
+		var l shardListing
+		if json.Unmarshal(data, &l) != nil || l.Format != ShardListingFormat || l.Count != n || l.Fingerprint != fp {
+			return nil, nil
+		}
+		files := make([]columnar.SourceFile, 0, len(l.Files))
+		for _, lf := range l.Files {
+			f, found := have[lf.Path]
+			if !found || f.Size != lf.Bytes || f.ContentID != lf.ContentID {
+				return nil, nil
+			}
+			files = append(files, f)
+		}
+		// Reduced already: not unfinished.
+		m, err := columnar.ReadManifest(ctx, out, storage.Join("runs", runID, columnar.RunManifest))
+		switch {
+		case err == nil && m.Fingerprint == fp && m.Run.Shards == n:
+			return nil, nil
+		case err != nil && !errors.Is(err, storage.ErrNotFound):
+			return nil, err
+		}
+		src := *p.src
+		src.Files = files
+		got, err := runFingerprint(ctx, p.cfg, &src, p.traj, p.batch)
+		if err != nil || got != fp {
+			return nil, err // another configuration when got != fp
+		}
+		return files, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if p.pinEvals == nil {
+		p.pinEvals = map[string][]columnar.SourceFile{}
+	}
+	p.pinEvals[k] = files
+	return files, nil
+}
+
 // pin moves the plan onto an unfinished shard set of n shards that this
 // process's listing and configuration can reproduce, when there is one
 // other than the plan's own: the one with the most shards committed (then
@@ -69,20 +120,20 @@ func (p *runPlan) pin(ctx context.Context, out storage.Bucket, n int) error {
 	sets := map[string]*set{}
 	suffix := fmt.Sprintf("-of-%d", n)
 	err := out.Iter(ctx, "runs/", func(o storage.ObjectInfo) error {
-		parts := strings.Split(o.Key, "/")
-		if len(parts) < 5 || parts[2] != "_shards" {
+		sk, ok := parseShardKey(o.Key)
+		if !ok {
 			return nil
 		}
-		k := strings.Join(parts[:4], "/")
+		k := sk.set()
 		s := sets[k]
 		if s == nil {
-			s = &set{runID: parts[1], fp: parts[3]}
+			s = &set{runID: sk.run, fp: sk.fp}
 			sets[k] = s
 		}
-		switch {
-		case len(parts) == 5 && parts[4] == shardListingName:
+		switch r := sk.rest; {
+		case len(r) == 1 && r[0] == shardListingName:
 			s.listing = true
-		case len(parts) == 6 && strings.HasSuffix(parts[4], suffix) && parts[5] == columnar.RunManifest:
+		case len(r) == 2 && strings.HasSuffix(r[0], suffix) && r[1] == columnar.RunManifest:
 			s.committed++
 		}
 		return nil
@@ -106,40 +157,12 @@ func (p *runPlan) pin(ctx context.Context, out storage.Bucket, n int) error {
 		if !s.listing || s.fp == p.fp || (p.cfg.RunID != "" && s.runID != p.cfg.RunID) {
 			continue
 		}
-		data, err := storage.Get(ctx, out, storage.Join(k, shardListingName))
-		if err != nil {
-			continue
-		}
-		var l shardListing
-		if json.Unmarshal(data, &l) != nil || l.Format != ShardListingFormat || l.Count != n || l.Fingerprint != s.fp {
-			continue
-		}
-		files, ok := make([]columnar.SourceFile, 0, len(l.Files)), true
-		for _, lf := range l.Files {
-			f, found := have[lf.Path]
-			if !found || f.Size != lf.Bytes || f.ContentID != lf.ContentID {
-				ok = false
-				break
-			}
-			files = append(files, f)
-		}
-		if !ok {
-			continue
-		}
-		// Reduced already: not unfinished.
-		if m, err := columnar.ReadManifest(ctx, out, storage.Join("runs", s.runID, columnar.RunManifest)); err == nil && m.Fingerprint == s.fp && m.Run.Shards == n {
-			continue
-		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		src := *p.src
-		src.Files = files
-		fp, err := runFingerprint(ctx, p.cfg, &src, p.traj, p.batch)
+		files, err := p.reproduces(ctx, out, k, s.runID, s.fp, n, have)
 		if err != nil {
 			return err
 		}
-		if fp != s.fp {
-			continue // another configuration
+		if files == nil {
+			continue
 		}
 		if best == nil || s.committed > best.committed {
 			best, bestFiles = s, files
