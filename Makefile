@@ -40,7 +40,7 @@ chromium:
 		echo "installing chromium (apt-get install chromium)"; \
 		if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
 		command -v apt-get >/dev/null 2>&1 || { echo "chromium is missing and there is no apt-get: install chromium or set ATLAS_CHROMIUM" >&2; exit 1; }; \
-		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends chromium fonts-dejavu-core || { echo "cannot install chromium: the report test needs it" >&2; exit 1; }; \
+		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium fonts-dejavu-core || { echo "cannot install chromium: the report test needs it" >&2; exit 1; }; \
 	}
 
 $(VERSITYGW):
