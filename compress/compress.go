@@ -80,7 +80,12 @@ type Result struct {
 	PreviousAbstractions int           `json:"previous_abstractions"`
 	Abstractions         []Abstraction `json:"abstractions"`
 	Rewritten            []string      `json:"rewritten"`
-	Search               []SearchStats `json:"-"` // work counts depend on scheduling when Workers > 1
+	// OriginalDAGCost and FinalDAGCost are the corpus's DAGCost before and
+	// after: a subterm repeated within a program counted once.
+	OriginalDAGCost     int64         `json:"original_dag_cost"`
+	FinalDAGCost        int64         `json:"final_dag_cost"`
+	DAGCompressionRatio float64       `json:"dag_compression_ratio"`
+	Search              []SearchStats `json:"-"` // work counts depend on scheduling when Workers > 1
 }
 
 func (o *Options) normalize() error {
@@ -366,7 +371,45 @@ func Compress(ctx context.Context, programs []string, o Options) (*Result, error
 	}
 	res.FinalCost = cost
 	res.CompressionRatio = ratio(res.OriginalCost, cost)
+	if res.OriginalDAGCost, err = corpusDAGCost(ctx, programs, o.Cost, o.Workers); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	if res.FinalDAGCost, err = corpusDAGCost(ctx, res.Rewritten, o.Cost, o.Workers); err != nil {
+		return nil, fmt.Errorf("compress: rewritten: %w", err)
+	}
+	res.DAGCompressionRatio = ratio(res.OriginalDAGCost, res.FinalDAGCost)
 	return res, nil
+}
+
+// corpusDAGCost is the sum of the programs' DAGCost, on workers goroutines.
+func corpusDAGCost(ctx context.Context, programs []string, cm CostModel, workers int) (int64, error) {
+	chunks := splitShards(len(programs), max(workers, 1))
+	sums := make([]int64, len(chunks))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(workers, 1))
+	for i, c := range chunks {
+		g.Go(func() error {
+			for j := c[0]; j < c[1]; j++ {
+				if j%1024 == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				n, err := DAGCost(programs[j], cm)
+				if err != nil {
+					return fmt.Errorf("program %d: %w", j, err)
+				}
+				sums[i] += n
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, n := range sums {
+		total += n
+	}
+	return total, nil
 }
 
 func ratio(a, b int64) float64 {

@@ -39,3 +39,47 @@ func (c CostModel) primCost(name string) int64 {
 
 // newPrim is the cost of a freshly learned abstraction's name.
 func (c CostModel) newPrim() int64 { return c.PrimDefault }
+
+// DAGCost is the cost of one program as a data-flow graph rather than a
+// tree: an application (with all its arguments) or lambda that occurs
+// again in the same program, under the same binders, is counted once, and
+// each further occurrence costs one variable, as a local bound once and
+// read where it is used. It is the measure of a program whose repeated
+// subterms a programmer would name (the Python form keeps such locals;
+// the lambda-calculus form inlines them at every use, which multiplies
+// its tree cost), so ratios of DAG costs compare compressions of either
+// form on the program as written.
+func DAGCost(program string, cm CostModel) (int64, error) {
+	s := NewStore(cm.OrDefault())
+	r, err := s.parseTerm(program, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	type key struct{ n, depth int32 }
+	seen := map[key]bool{}
+	var visit func(n, depth int32) int64
+	visit = func(n, depth int32) int64 {
+		nd := s.nodes[n]
+		if nd.kind != KindApp && nd.kind != KindLam {
+			return s.cost[n]
+		}
+		k := key{n, -1}
+		if s.free[n] != nil {
+			k.depth = depth // open terms are equal only under the same binders
+		}
+		if seen[k] {
+			return s.cm.Var
+		}
+		seen[k] = true
+		if nd.kind == KindLam {
+			return s.cm.Lam + visit(nd.a, depth+1)
+		}
+		head, args := s.spine(n)
+		c := int64(len(args))*s.cm.App + visit(head, depth)
+		for _, a := range args {
+			c += visit(a, depth)
+		}
+		return c
+	}
+	return visit(r, 0), nil
+}

@@ -50,6 +50,10 @@ type stitchNumbers struct {
 	Seconds      float64 `json:"seconds"`
 	PeakBytes    int64   `json:"peak_rss_bytes"`
 	FinalCost    int64   `json:"final_cost"`
+	// Iterations and Rewritten: abstractions learned, and the rewritten
+	// programs when asked for (the "rewritten" flag).
+	Iterations int      `json:"iterations"`
+	Rewritten  []string `json:"rewritten"`
 }
 
 // benchRows are the rows of the issue's table (Stitch's README numbers and
@@ -369,10 +373,12 @@ func runOurs(ctx context.Context, self, tmp string, inputs []string, row benchRo
 
 // runStitch runs Stitch in its own Python process, which measures its own
 // time and peak memory.
-func runStitch(ctx context.Context, py, script, tmp string, inputs [2]string, row benchRow, workers int) (stitchNumbers, error) {
+func runStitch(ctx context.Context, py, script, tmp string, inputs [2]string, row benchRow, workers int, flags ...string) (stitchNumbers, error) {
 	out := filepath.Join(tmp, "stitch.json")
+	_ = os.Remove(out)
 	var errb bytes.Buffer
-	c := exec.CommandContext(ctx, py, script, inputs[0], inputs[1], strconv.Itoa(row.Iterations), strconv.Itoa(row.Arity), out, strconv.Itoa(workers))
+	args := append([]string{script, inputs[0], inputs[1], strconv.Itoa(row.Iterations), strconv.Itoa(row.Arity), out, strconv.Itoa(workers)}, flags...)
+	c := exec.CommandContext(ctx, py, args...)
 	c.Stderr = &errb
 	if err := c.Run(); err != nil {
 		return stitchNumbers{}, fmt.Errorf("%w: %s", err, errb.String())

@@ -13,10 +13,16 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/atlas-ai/atlas-learn/compress"
 )
 
 //go:embed arc_verify.py
 var arcVerifyScript []byte
+
+//go:embed lambda_form.py
+var lambdaFormScript []byte
 
 // PythonOptions configures `bench compress-python`: library learning on
 // real Python corpora, verified by running the rewritten programs.
@@ -40,6 +46,11 @@ type PythonOptions struct {
 	// Keep, when set, is a directory where each row's RESULT.json and
 	// corpus are kept.
 	Keep string
+	// LambdaIterations is the number of abstractions both engines learn on
+	// re-arc's lambda-calculus form (0 leaves that table out); each engine
+	// gets LambdaTimeout.
+	LambdaIterations int
+	LambdaTimeout    time.Duration
 }
 
 // maxVerifiedGen is the largest gen row whose solutions are run on their
@@ -55,6 +66,7 @@ type pyRow struct {
 // pyResult is what the benchmark reads from RESULT.json.
 type pyResult struct {
 	Ratio     float64 `json:"compression_ratio"`
+	DAGRatio  float64 `json:"dag_compression_ratio"`
 	ElapsedMS int64   `json:"elapsed_ms"`
 	PeakRSS   int64   `json:"peak_rss_bytes"`
 	Programs  int     `json:"programs"`
@@ -128,7 +140,7 @@ func RunPython(ctx context.Context, stdout, stderr io.Writer, o PythonOptions) e
 	}
 	fmt.Fprintf(stdout, "%d iterations, arity %d, %d worker(s). %s.\n", o.Iterations, o.Arity, o.Workers, stitchNote)
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "corpus\tprograms\tours ratio\tprintable/learned\tuses\tcalls\tsolved before\tsolved after\tours s\tours MB\tours ratio (Stitch cost)\tstitch ratio\tstitch s\tstitch MB\t")
+	fmt.Fprintln(tw, "corpus\tprograms\tours ratio\tprintable/learned\tuses\tcalls\tsolved before\tsolved after\tours DAG ratio\tours s\tours MB\tours ratio (Stitch cost)\tstitch ratio\tstitch s\tstitch MB\t")
 	var notes []string
 	for _, row := range rows {
 		out := filepath.Join(keep, row.name+".json")
@@ -187,8 +199,8 @@ func RunPython(ctx context.Context, stdout, stderr io.Writer, o PythonOptions) e
 				sr, ss, sm = fmt.Sprintf("%.2f", th.Ratio), fmt.Sprintf("%.1f", th.Seconds), fmt.Sprintf("%.0f", float64(th.PeakBytes)/1e6)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d/%d\t%d\t%d\t%s\t%s\t%.1f\t%.0f\t%.2f\t%s\t%s\t%s\t\n", row.name, r.Programs, r.Ratio,
-			len(r.Python.Abstractions), len(r.Abstractions), uses, calls, before, after,
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d/%d\t%d\t%d\t%s\t%s\t%.2f\t%.1f\t%.0f\t%.2f\t%s\t%s\t%s\t\n", row.name, r.Programs, r.Ratio,
+			len(r.Python.Abstractions), len(r.Abstractions), uses, calls, before, after, r.DAGRatio,
 			float64(r.ElapsedMS)/1000, float64(r.PeakRSS)/1e6, rs.Ratio, sr, ss, sm)
 		var top strings.Builder
 		for i, c := range r.Python.Concepts {
@@ -201,6 +213,13 @@ func RunPython(ctx context.Context, stdout, stderr io.Writer, o PythonOptions) e
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if o.ReArc != "" && o.LambdaIterations > 0 {
+		lnotes, err := lambdaTable(ctx, stdout, stderr, o, tmp, keep, stitchPy, script)
+		if err != nil {
+			return err
+		}
+		notes = append(lnotes, notes...)
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stdout, "\n"+n)
@@ -220,6 +239,18 @@ func absOr(p string) string {
 		return a
 	}
 	return p
+}
+
+// stitchError is the line of a failed Stitch run that says why: its
+// exception, or the last line it printed.
+func stitchError(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if i := strings.Index(l, "StitchException: "); i >= 0 {
+			return strings.TrimSpace(l[i+len("StitchException: "):])
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
 }
 
 func firstLine(s string) string {
@@ -252,4 +283,119 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("decode %s: %w", path, err)
 	}
 	return nil
+}
+
+// lambdaTable runs both engines on re-arc in the lambda-calculus form the
+// issue compared against (every local inlined at each use) and prints
+// each one's ratio of tree costs (what Stitch reports) beside its ratio of
+// DAG costs (a subterm repeated within a program counted once, as the
+// program is written with locals): inlining a local read k times writes
+// its expression k times, and the tree ratio counts compressing those
+// copies again.
+func lambdaTable(ctx context.Context, stdout, stderr io.Writer, o PythonOptions, tmp, keep, stitchPy, script string) ([]string, error) {
+	conv := filepath.Join(tmp, "lambda_form.py")
+	if err := os.WriteFile(conv, lambdaFormScript, 0o644); err != nil {
+		return nil, fmt.Errorf("write lambda_form.py: %w", err)
+	}
+	corpus := filepath.Join(keep, "re-arc-lambda-corpus.json")
+	var errb bytes.Buffer
+	c := exec.CommandContext(ctx, o.Python, conv, o.ReArc, corpus)
+	c.Stderr = &errb
+	if err := c.Run(); err != nil {
+		return nil, fmt.Errorf("re-arc lambda form: %w: %s", err, errb.String())
+	}
+	var programs []string
+	if err := readJSON(corpus, &programs); err != nil {
+		return nil, fmt.Errorf("re-arc lambda form: %w", err)
+	}
+	cm := compress.DefaultCost()
+	var treeIn, dagIn int64
+	for i, p := range programs {
+		t, err := compress.ProgramCost(p, cm)
+		if err != nil {
+			return nil, fmt.Errorf("re-arc lambda form: program %d: %w", i, err)
+		}
+		d, err := compress.DAGCost(p, cm)
+		if err != nil {
+			return nil, fmt.Errorf("re-arc lambda form: program %d: %w", i, err)
+		}
+		treeIn, dagIn = treeIn+t, dagIn+d
+	}
+	dagOf := func(rw []string) (int64, error) {
+		var n int64
+		for i, p := range rw {
+			d, err := compress.DAGCost(p, cm)
+			if err != nil {
+				return 0, fmt.Errorf("rewritten program %d: %w", i, err)
+			}
+			n += d
+		}
+		return n, nil
+	}
+	var notes []string
+	fmt.Fprintf(stdout, "\nre-arc in the lambda-calculus form (%s: every local inlined at each use), Stitch's cost, %d iterations, arity %d: tree cost %d, DAG cost %d (%.2f x)\n",
+		strings.TrimSpace(errb.String()), o.LambdaIterations, o.Arity, treeIn, dagIn, float64(treeIn)/float64(dagIn))
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "engine\tlearned\ttree ratio\tDAG ratio\ts\tMB\t")
+	// ours
+	out := filepath.Join(keep, "re-arc-lambda.json")
+	octx, cancel := context.WithTimeout(ctx, o.LambdaTimeout)
+	err := runQuiet(octx, o.Self, "compress", "--format", "stitch", "--iterations", strconv.Itoa(o.LambdaIterations),
+		"--max-arity", strconv.Itoa(o.Arity), "--workers", strconv.Itoa(max(o.Workers, 1)), "--out", out, corpus)
+	timedOut := octx.Err() != nil
+	cancel()
+	switch {
+	case timedOut:
+		fmt.Fprintf(tw, "ours\t-\tdid not finish in %s\t-\t-\t-\t\n", o.LambdaTimeout)
+	case err != nil:
+		return nil, fmt.Errorf("re-arc lambda form: ours: %w", err)
+	default:
+		var r struct {
+			pyResult
+			Rewritten []string `json:"rewritten"`
+		}
+		if err := readJSON(out, &r); err != nil {
+			return nil, fmt.Errorf("re-arc lambda form: %w", err)
+		}
+		d, err := dagOf(r.Rewritten)
+		if err != nil {
+			return nil, fmt.Errorf("re-arc lambda form: ours: %w", err)
+		}
+		fmt.Fprintf(tw, "ours\t%d\t%.2f\t%.2f\t%.1f\t%.0f\t\n", len(r.Abstractions), r.Ratio, float64(dagIn)/float64(d),
+			float64(r.ElapsedMS)/1000, float64(r.PeakRSS)/1e6)
+	}
+	if stitchPy != "" {
+		empty := filepath.Join(tmp, "empty.json")
+		if err := os.WriteFile(empty, []byte("[]"), 0o644); err != nil {
+			return nil, err
+		}
+		row := benchRow{Iterations: o.LambdaIterations, Arity: o.Arity}
+		run := func(flags ...string) (stitchNumbers, bool, error) {
+			sctx, cancel := context.WithTimeout(ctx, o.LambdaTimeout)
+			defer cancel()
+			th, err := runStitch(sctx, stitchPy, script, tmp, [2]string{corpus, empty}, row, max(o.Workers, 1), flags...)
+			return th, sctx.Err() != nil, err
+		}
+		th, late, err := run("rewritten")
+		label := "stitch"
+		if err != nil && !late {
+			notes = append(notes, fmt.Sprintf("re-arc lambda form: Stitch fails its own consistency check (%s); run again with no_mismatch_check", stitchError(err.Error())))
+			label = "stitch (no_mismatch_check)"
+			th, late, err = run("rewritten", "no-mismatch-check")
+		}
+		switch {
+		case late:
+			fmt.Fprintf(tw, "%s\t-\tdid not finish in %s\t-\t-\t-\t\n", label, o.LambdaTimeout)
+		case err != nil:
+			fmt.Fprintf(tw, "%s\t-\tfailed\t-\t-\t-\t\n", label)
+			notes = append(notes, fmt.Sprintf("re-arc lambda form: Stitch failed: %s", firstLine(err.Error())))
+		default:
+			d, err := dagOf(th.Rewritten)
+			if err != nil {
+				return nil, fmt.Errorf("re-arc lambda form: stitch: %w", err)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.1f\t%.0f\t\n", label, th.Iterations, th.Ratio, float64(dagIn)/float64(d), th.Seconds, float64(th.PeakBytes)/1e6)
+		}
+	}
+	return notes, tw.Flush()
 }

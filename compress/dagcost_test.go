@@ -1,0 +1,84 @@
+package compress
+
+import (
+	"context"
+	"testing"
+)
+
+func TestDAGCost(t *testing.T) {
+	cm := DefaultCost()
+	tests := []struct {
+		name, program string
+		tree, dag     int64
+	}{
+		{"leaf", "f", 100, 100},
+		{"no repeats", "(f a b)", 302, 302},
+		// (g x) twice: counted once, the second occurrence one variable
+		{"shared argument", "(f (g x) (g x))", 2 + 100 + 201 + 201, 2 + 100 + 201 + 100},
+		// a repeated leaf is a name either way
+		{"repeated leaf", "(f x x)", 302, 302},
+		// the shared node's own repeats are inside it: counted once
+		{"nested share", "(h (f (g x) (g x)) (f (g x) (g x)))", 2 + 100 + 2*504, 2 + 100 + 403 + 100},
+		// partial applications are not values: (f a) in (f a b) and (f a c) is not shared
+		{"partial application", "(h (f a b) (f a c))", 2 + 100 + 302 + 302, 2 + 100 + 302 + 302},
+		// the same open term under different binders is not the same value
+		{"open terms under other binders", "(lam (f (g $0) (lam (g $0))))", 1 + 2 + 100 + 201 + 1 + 201, 1 + 2 + 100 + 201 + 1 + 201},
+		{"open terms under the same binder", "(lam (f (g $0) (g $0)))", 1 + 2 + 100 + 201 + 201, 1 + 2 + 100 + 201 + 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, err := ProgramCost(tt.program, cm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dag, err := DAGCost(tt.program, cm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tree != tt.tree || dag != tt.dag {
+				t.Errorf("%s: tree %d, dag %d; want %d, %d", tt.program, tree, dag, tt.tree, tt.dag)
+			}
+		})
+	}
+	if _, err := DAGCost("(f", cm); err == nil {
+		t.Error("unbalanced term accepted")
+	}
+}
+
+// TestCompressReportsDAGCosts: the result's DAG costs are those of the
+// programs before and after the rewrite, on any number of workers.
+func TestCompressReportsDAGCosts(t *testing.T) {
+	programs := []string{
+		"(lam (f (g (h $0) a) (g (h $0) a)))",
+		"(lam (k (g (h $0) b)))",
+		"(lam (g (h c) a))",
+		"(lam (f (g (h $0) b) x))",
+	}
+	for _, workers := range []int{1, 3} {
+		res, err := Compress(context.Background(), programs, Options{Iterations: 2, MaxArity: 2, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after int64
+		for i, p := range programs {
+			b, err := DAGCost(p, DefaultCost())
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := DAGCost(res.Rewritten[i], DefaultCost())
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, after = before+b, after+a
+		}
+		if len(res.Abstractions) == 0 {
+			t.Fatal("nothing learned")
+		}
+		if res.OriginalDAGCost != before || res.FinalDAGCost != after || res.DAGCompressionRatio != float64(before)/float64(after) {
+			t.Errorf("workers %d: DAG costs %d → %d (%v), want %d → %d", workers, res.OriginalDAGCost, res.FinalDAGCost, res.DAGCompressionRatio, before, after)
+		}
+		if res.OriginalDAGCost >= res.OriginalCost {
+			t.Errorf("a corpus with repeated subterms: DAG cost %d, tree cost %d", res.OriginalDAGCost, res.OriginalCost)
+		}
+	}
+}
