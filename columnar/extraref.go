@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Column references in extra.
@@ -30,7 +31,13 @@ import (
 //
 //	{"$col": "steps.0.action", "$cut": 19, "$spaced": true}
 //
-// Each kind of reference is tried only when it reproduces the source string
+// A string holding the Python literal of those arguments (OpenHands keeps
+// print(file_editor(**{'command': 'create', ...})) beside each editor
+// call) refers to them with "$py", the text before and after the literal:
+//
+//	{"$col": "steps.0.action", "$cut": 19, "$py": ["print(file_editor(**", "))"]}
+//
+// Each kind of reference is made only when it reproduces the source string
 // exactly. ShareExtraText marks the extra object with the top-level key
 // "$refs": 1. So that a
 // source object can never be mistaken for a reference, every object key of
@@ -143,12 +150,20 @@ func (t *Trajectory) ShareExtraText() error {
 	for _, c := range t.textColumns() {
 		add(c.value, colRef{path: c.path})
 	}
+	type literal struct {
+		text string
+		ref  colRef
+	}
+	var literals []literal
 	for _, c := range t.textColumns() {
 		if i := strings.IndexByte(c.value, ' '); i > 0 && i+1 < len(c.value) && (c.value[i+1] == '{' || c.value[i+1] == '[') {
 			tail := c.value[i+1:]
 			add(tail, colRef{path: c.path, cut: i + 1})
 			if sp := spaceJSON(tail); sp != tail {
 				add(sp, colRef{path: c.path, cut: i + 1, spaced: true})
+			}
+			if lit, ok := pyLiteral(tail); ok && len(lit) >= MinRefBytes {
+				literals = append(literals, literal{lit, colRef{path: c.path, cut: i + 1}})
 			}
 		}
 	}
@@ -160,6 +175,20 @@ func (t *Trajectory) ShareExtraText() error {
 	rw := &extraRewriter{
 		str: func(s string) (json.RawMessage, bool) {
 			raw, ok := refs[s]
+			for i := 0; !ok && i < len(literals); i++ {
+				l := literals[i]
+				if len(s) < len(l.text) {
+					continue
+				}
+				if at := strings.Index(s, l.text); at >= 0 {
+					r := l.ref
+					r.py = &[2]string{s[:at], s[at+len(l.text):]}
+					if got, err := r.text(l.ref.column(t)); err == nil && got == s {
+						raw, err = r.encode()
+						ok = err == nil
+					}
+				}
+			}
 			if ok {
 				n++
 			}
@@ -200,14 +229,7 @@ func (t *Trajectory) ExpandExtra() (json.RawMessage, error) {
 			if !ok {
 				return "", fmt.Errorf("reference to %q: no such column", r.path)
 			}
-			if r.cut < 0 || r.cut > len(s) {
-				return "", fmt.Errorf("reference to %q: offset %d outside its %d bytes", r.path, r.cut, len(s))
-			}
-			s = s[r.cut:]
-			if r.spaced {
-				s = spaceJSON(s)
-			}
-			return s, nil
+			return r.text(s)
 		},
 		dropMarker: true,
 	}
@@ -358,38 +380,29 @@ func (rw *extraRewriter) object(depth int) error {
 // reference reads the rest of a reference object, after its first key,
 // and writes the column's text.
 func (rw *extraRewriter) reference() error {
-	tok, err := rw.dec.Token()
-	if err != nil {
-		return err
-	}
 	var r colRef
-	var ok bool
-	if r.path, ok = tok.(string); !ok {
-		return fmt.Errorf("reference: %v is not a column path", tok)
+	if err := rw.dec.Decode(&r.path); err != nil {
+		return fmt.Errorf("reference: not a column path: %w", err)
 	}
 	for rw.dec.More() {
 		ktok, err := rw.dec.Token()
 		if err != nil {
 			return err
 		}
-		vtok, err := rw.dec.Token()
-		if err != nil {
-			return err
-		}
+		var dst any
 		switch k, _ := ktok.(string); k {
 		case "$cut":
-			num, _ := vtok.(json.Number)
-			n, err := strconv.Atoi(num.String())
-			if err != nil {
-				return fmt.Errorf("reference to %q: $cut %v is not an offset", r.path, vtok)
-			}
-			r.cut = n
+			dst = &r.cut
 		case "$spaced":
-			if r.spaced, ok = vtok.(bool); !ok {
-				return fmt.Errorf("reference to %q: $spaced %v is not a boolean", r.path, vtok)
-			}
+			dst = &r.spaced
+		case "$py":
+			r.py = new([2]string)
+			dst = r.py
 		default:
 			return fmt.Errorf("reference to %q: unknown key %q", r.path, k)
+		}
+		if err := rw.dec.Decode(dst); err != nil {
+			return fmt.Errorf("reference to %q: %s: %w", r.path, ktok, err)
 		}
 	}
 	if _, err := rw.dec.Token(); err != nil {
@@ -407,23 +420,58 @@ type colRef struct {
 	path   string
 	cut    int  // the text starts at this byte of the column
 	spaced bool // the text is spaceJSON of the column's text from cut
+	// py, when set, makes the text py[0] + the Python literal of the
+	// column's JSON text from cut (see pyLiteral) + py[1].
+	py *[2]string
 }
 
 // encode writes r as a reference object.
 func (r colRef) encode() (json.RawMessage, error) {
-	p, err := marshalCompact(r.path)
-	if err != nil {
-		return nil, err
-	}
-	b := []byte(`{"` + RefKey + `":`)
-	b = append(b, p...)
+	m := []any{RefKey, r.path}
 	if r.cut > 0 {
-		b = append(b, `,"$cut":`+strconv.Itoa(r.cut)...)
+		m = append(m, "$cut", r.cut)
 	}
 	if r.spaced {
-		b = append(b, `,"$spaced":true`...)
+		m = append(m, "$spaced", true)
+	}
+	if r.py != nil {
+		m = append(m, "$py", r.py[:])
+	}
+	b := []byte{'{'}
+	for i := 0; i < len(m); i += 2 {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		k, err := marshalCompact(m[i])
+		if err != nil {
+			return nil, err
+		}
+		v, err := marshalCompact(m[i+1])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, k...), ':'), v...)
 	}
 	return append(b, '}'), nil
+}
+
+// text is the text r refers to in the column value col.
+func (r colRef) text(col string) (string, error) {
+	if r.cut < 0 || r.cut > len(col) {
+		return "", fmt.Errorf("reference to %q: offset %d outside its %d bytes", r.path, r.cut, len(col))
+	}
+	s := col[r.cut:]
+	if r.spaced {
+		s = spaceJSON(s)
+	}
+	if r.py != nil {
+		lit, ok := pyLiteral(s)
+		if !ok {
+			return "", fmt.Errorf("reference to %q: no Python literal of its JSON text", r.path)
+		}
+		s = r.py[0] + lit + r.py[1]
+	}
+	return s, nil
 }
 
 // spaceJSON puts one space after each ',' and ':' of the JSON text s that
@@ -468,4 +516,126 @@ func marshalCompact(v any) (json.RawMessage, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// column is the value of the column r refers to in t ("" when t has none).
+func (r colRef) column(t *Trajectory) string {
+	s, _ := t.columnText(r.path)
+	return s
+}
+
+// pyLiteral renders the JSON text s as Python writes the value it decodes
+// to (repr of dicts, lists, str, int, True, False and None: OpenHands'
+// translated_ipython_code holds a tool call's arguments so), keeping the
+// order of keys. ok is false for JSON that is invalid or holds a number
+// that is not an integer.
+func pyLiteral(s string) (string, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	if !pyValue(dec, &b) {
+		return "", false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "", false
+	}
+	return b.String(), true
+}
+
+func pyValue(dec *json.Decoder, b *strings.Builder) bool {
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		isObj := v == '{'
+		if isObj {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte('[')
+		}
+		for i := 0; dec.More(); i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if isObj {
+				k, err := dec.Token()
+				if err != nil {
+					return false
+				}
+				ks, _ := k.(string)
+				pyString(b, ks)
+				b.WriteString(": ")
+			}
+			if !pyValue(dec, b) {
+				return false
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return false
+		}
+		if isObj {
+			b.WriteByte('}')
+		} else {
+			b.WriteByte(']')
+		}
+	case string:
+		pyString(b, v)
+	case json.Number:
+		n, err := strconv.ParseInt(v.String(), 10, 64)
+		if err != nil {
+			return false
+		}
+		b.WriteString(strconv.FormatInt(n, 10))
+	case bool:
+		if v {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case nil:
+		b.WriteString("None")
+	}
+	return true
+}
+
+// pyString writes Python's repr of s: single quotes unless s holds a
+// single quote and no double quote; backslash, the quote, tab, newline and
+// carriage return escaped; other control characters as \xHH; non-ASCII
+// characters as they are when printable, else as \xHH, \uHHHH or
+// \UHHHHHHHH.
+func pyString(b *strings.Builder, s string) {
+	quote := byte('\'')
+	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
+		quote = '"'
+	}
+	b.WriteByte(quote)
+	for _, r := range s {
+		switch {
+		case r == rune(quote) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < ' ' || r == 0x7f:
+			fmt.Fprintf(b, `\x%02x`, r)
+		case r < 0x7f:
+			b.WriteRune(r)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r <= 0xff:
+			fmt.Fprintf(b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte(quote)
 }

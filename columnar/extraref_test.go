@@ -53,6 +53,8 @@ func TestShareExtraText(t *testing.T) {
 		{"first column wins", `{"source":{"patch":` + quote(code) + `}}`, []string{`{"$col":"steps.1.code"}`}, false},
 		{"tool call arguments", `{"source":{"args":` + quote(args) + `,"py":` + quote(spaced) + `}}`,
 			[]string{`{"$col":"steps.2.action","$cut":19}`, `{"$col":"steps.2.action","$cut":19,"$spaced":true}`}, false},
+		{"tool call arguments as a Python literal", `{"source":{"translated":` + quote(`print(file_editor(**{'command': 'create', 'path': '/a.py', 'file_text': 'print(1)\n'}))`) + `}}`,
+			[]string{`{"$col":"steps.2.action","$cut":19,"$py":["print(file_editor(**","))"]}`}, false},
 		{"keys like references escaped", `{"$refs":2,"source":{"$col":"steps.0.observation","$$x":{"$col":"a"},"o":` + quote(obs) + `}}`,
 			[]string{`"$$refs":2`, `"$$col":"steps.0.observation"`, `"$$$x"`, `{"$$col":"a"}`}, false},
 	}
