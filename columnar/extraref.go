@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -37,12 +38,19 @@ import (
 //
 //	{"$col": "steps.0.action", "$cut": 19, "$py": ["print(file_editor(**", "))"]}
 //
+// A longer string that holds column texts of at least MinCatBytes (an
+// observation within its prompt template, a thought and an action within
+// the model's response) becomes a concatenation of its literal pieces and
+// references:
+//
+//	{"$cat": ["OBSERVATION:\n", {"$col": "steps.3.observation"}, "\n(Open file: a.py)"]}
+//
 // Each kind of reference is made only when it reproduces the source string
 // exactly. ShareExtraText marks the extra object with the top-level key
-// "$refs": 1. So that a
-// source object can never be mistaken for a reference, every object key of
-// a marked extra that starts with "$" gets one more "$" ("$schema" is
-// stored as "$$schema"). ExpandExtra undoes both: it returns extra as the
+// "$refs": 1. So that a source object can never be mistaken for a
+// reference, every object key of a marked extra that starts with "$" gets
+// one more "$" ("$schema" is stored as "$$schema"): a "$col" or "$cat" key
+// is always a reference. ExpandExtra undoes both: it returns extra as the
 // importer built it, every source field in place. An extra without "$refs"
 // (written by another writer, or with nothing to share) is returned as it
 // is.
@@ -63,7 +71,18 @@ const (
 	// RefsMarkerKey marks, at the top level of extra, an extra holding
 	// references; its value is the version of the encoding, 1.
 	RefsMarkerKey = "$refs"
+	// CatKey is the only key of a concatenation object: a list of
+	// strings and references whose texts, joined, are the source string.
+	CatKey = "$cat"
 )
+
+// MinCatBytes is the shortest column text that a longer source string
+// holding it refers to, within a concatenation.
+const MinCatBytes = 64
+
+// catPrefix is how many leading bytes of a column text index it for
+// finding it within source strings.
+const catPrefix = 32
 
 // textColumn is one text column value of a trajectory and its path.
 type textColumn struct {
@@ -170,6 +189,7 @@ func (t *Trajectory) ShareExtraText() error {
 	if len(refs) == 0 {
 		return nil
 	}
+	cat := newCatIndex(t.textColumns())
 	var buf bytes.Buffer
 	n := 0
 	rw := &extraRewriter{
@@ -188,6 +208,9 @@ func (t *Trajectory) ShareExtraText() error {
 						ok = err == nil
 					}
 				}
+			}
+			if !ok && len(s) > MinCatBytes {
+				raw, ok = cat.concat(s)
 			}
 			if ok {
 				n++
@@ -334,8 +357,8 @@ func (rw *extraRewriter) object(depth int) error {
 			return err
 		}
 		k, _ := tok.(string)
-		if first && k == RefKey && rw.ref != nil {
-			return rw.reference()
+		if first && (k == RefKey || k == CatKey) && rw.ref != nil {
+			return rw.reference(k)
 		}
 		if depth == 0 && k == RefsMarkerKey && rw.dropMarker {
 			var skip json.RawMessage
@@ -377,20 +400,78 @@ func (rw *extraRewriter) object(depth int) error {
 	return nil
 }
 
-// reference reads the rest of a reference object, after its first key,
-// and writes the column's text.
-func (rw *extraRewriter) reference() error {
-	var r colRef
-	if err := rw.dec.Decode(&r.path); err != nil {
-		return fmt.Errorf("reference: not a column path: %w", err)
+// reference reads the rest of a reference or concatenation object, after
+// its first key (RefKey or CatKey), and writes the text it stands for.
+func (rw *extraRewriter) reference(first string) error {
+	fields := map[string]json.RawMessage{}
+	var raw json.RawMessage
+	if err := rw.dec.Decode(&raw); err != nil {
+		return err
 	}
+	fields[first] = raw
 	for rw.dec.More() {
 		ktok, err := rw.dec.Token()
 		if err != nil {
 			return err
 		}
+		k, _ := ktok.(string)
+		var v json.RawMessage // a new one: Decode reuses a RawMessage's bytes
+		if err := rw.dec.Decode(&v); err != nil {
+			return err
+		}
+		fields[k] = v
+	}
+	if _, err := rw.dec.Token(); err != nil {
+		return err
+	}
+	var s string
+	if first == CatKey {
+		if len(fields) != 1 {
+			return fmt.Errorf("concatenation: keys beside %s", CatKey)
+		}
+		var parts []json.RawMessage
+		if err := json.Unmarshal(fields[CatKey], &parts); err != nil {
+			return fmt.Errorf("concatenation: %w", err)
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			var lit string
+			if json.Unmarshal(p, &lit) == nil {
+				b.WriteString(lit)
+				continue
+			}
+			var pf map[string]json.RawMessage
+			if err := json.Unmarshal(p, &pf); err != nil {
+				return fmt.Errorf("concatenation: part %s: neither a string nor a reference", p)
+			}
+			text, err := rw.resolve(pf)
+			if err != nil {
+				return err
+			}
+			b.WriteString(text)
+		}
+		s = b.String()
+	} else {
+		text, err := rw.resolve(fields)
+		if err != nil {
+			return err
+		}
+		s = text
+	}
+	return rw.writeString(s)
+}
+
+// resolve gives the text of the reference object with these fields.
+func (rw *extraRewriter) resolve(fields map[string]json.RawMessage) (string, error) {
+	var r colRef
+	if err := json.Unmarshal(fields[RefKey], &r.path); err != nil {
+		return "", fmt.Errorf("reference: not a column path: %s", fields[RefKey])
+	}
+	for k, raw := range fields {
 		var dst any
-		switch k, _ := ktok.(string); k {
+		switch k {
+		case RefKey:
+			continue
 		case "$cut":
 			dst = &r.cut
 		case "$spaced":
@@ -399,20 +480,13 @@ func (rw *extraRewriter) reference() error {
 			r.py = new([2]string)
 			dst = r.py
 		default:
-			return fmt.Errorf("reference to %q: unknown key %q", r.path, k)
+			return "", fmt.Errorf("reference to %q: unknown key %q", r.path, k)
 		}
-		if err := rw.dec.Decode(dst); err != nil {
-			return fmt.Errorf("reference to %q: %s: %w", r.path, ktok, err)
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return "", fmt.Errorf("reference to %q: %s: %w", r.path, k, err)
 		}
 	}
-	if _, err := rw.dec.Token(); err != nil {
-		return err
-	}
-	s, err := rw.ref(r)
-	if err != nil {
-		return err
-	}
-	return rw.writeString(s)
+	return rw.ref(r)
 }
 
 // colRef is a reference to (part of) a text column.
@@ -638,4 +712,86 @@ func pyString(b *strings.Builder, s string) {
 		}
 	}
 	b.WriteByte(quote)
+}
+
+// catIndex finds column texts of at least MinCatBytes within longer
+// strings, by their first catPrefix bytes.
+type catIndex struct {
+	byPrefix map[string][]textColumn // longest first
+	first    [256]bool               // first bytes of the texts
+}
+
+func newCatIndex(cols []textColumn) *catIndex {
+	x := &catIndex{byPrefix: map[string][]textColumn{}}
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if len(c.value) < MinCatBytes || seen[c.value] {
+			continue
+		}
+		seen[c.value] = true
+		k := c.value[:catPrefix]
+		x.byPrefix[k] = append(x.byPrefix[k], c)
+		x.first[c.value[0]] = true
+	}
+	for _, cs := range x.byPrefix {
+		sort.SliceStable(cs, func(i, j int) bool { return len(cs[i].value) > len(cs[j].value) })
+	}
+	return x
+}
+
+// concat returns s as a concatenation object of its literal pieces and
+// references to the column texts it holds (leftmost first, the longest at
+// each place); ok is false when it holds none.
+func (x *catIndex) concat(s string) (json.RawMessage, bool) {
+	if len(x.byPrefix) == 0 {
+		return nil, false
+	}
+	var parts []json.RawMessage
+	last := 0
+	for i := 0; i+MinCatBytes <= len(s); {
+		if !x.first[s[i]] {
+			i++
+			continue
+		}
+		var hit *textColumn
+		for j, c := range x.byPrefix[s[i:i+catPrefix]] {
+			if strings.HasPrefix(s[i:], c.value) {
+				hit = &x.byPrefix[s[i:i+catPrefix]][j]
+				break
+			}
+		}
+		if hit == nil {
+			i++
+			continue
+		}
+		if i > last {
+			lit, err := marshalCompact(s[last:i])
+			if err != nil {
+				return nil, false
+			}
+			parts = append(parts, lit)
+		}
+		ref, err := colRef{path: hit.path}.encode()
+		if err != nil {
+			return nil, false
+		}
+		parts = append(parts, ref)
+		i += len(hit.value)
+		last = i
+	}
+	if len(parts) == 0 {
+		return nil, false
+	}
+	if last < len(s) {
+		lit, err := marshalCompact(s[last:])
+		if err != nil {
+			return nil, false
+		}
+		parts = append(parts, lit)
+	}
+	list, err := marshalCompact(parts)
+	if err != nil {
+		return nil, false
+	}
+	return json.RawMessage(`{"` + CatKey + `":` + string(list) + `}`), true
 }

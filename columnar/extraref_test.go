@@ -26,7 +26,8 @@ func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
 // repeats from columns by references, escapes keys that look like its own,
 // and that ExpandExtra gives back the very extra it was given.
 func TestShareExtraText(t *testing.T) {
-	obs := strings.Repeat("output line\n", 4)
+	obs := strings.Repeat("output line\n", 6)
+	thought := "I will look at the parser first, then run the tests to see what fails."
 	code := "def solve(x):\n    return x + 1\n"
 	args := `{"command":"create","path":"/a.py","file_text":"print(1)\n"}`
 	base := func() columnar.Trajectory {
@@ -34,6 +35,7 @@ func TestShareExtraText(t *testing.T) {
 		tr.Task.Description = "Fix the bug in the parser, please."
 		tr.Steps[0].Observation = obs
 		tr.Steps[1].Code = code
+		tr.Steps[1].Thought = thought
 		tr.Steps[2].Action = "str_replace_editor " + args
 		tr.Solution.Code = code // the step's code comes first
 		return tr
@@ -55,8 +57,12 @@ func TestShareExtraText(t *testing.T) {
 			[]string{`{"$col":"steps.2.action","$cut":19}`, `{"$col":"steps.2.action","$cut":19,"$spaced":true}`}, false},
 		{"tool call arguments as a Python literal", `{"source":{"translated":` + quote(`print(file_editor(**{'command': 'create', 'path': '/a.py', 'file_text': 'print(1)\n'}))`) + `}}`,
 			[]string{`{"$col":"steps.2.action","$cut":19,"$py":["print(file_editor(**","))"]}`}, false},
-		{"keys like references escaped", `{"$refs":2,"source":{"$col":"steps.0.observation","$$x":{"$col":"a"},"o":` + quote(obs) + `}}`,
-			[]string{`"$$refs":2`, `"$$col":"steps.0.observation"`, `"$$$x"`, `{"$$col":"a"}`}, false},
+		{"texts within longer strings", `{"source":{"m":` + quote("OBSERVATION:\n"+obs+"\n(Open file: x)") + `,"r":` + quote(thought+"\n\n"+obs) + `,"t":` + quote(obs+"!") + `}}`,
+			[]string{`{"$cat":["OBSERVATION:\n",{"$col":"steps.0.observation"},"\n(Open file: x)"]}`,
+				`{"$cat":[{"$col":"steps.1.thought"},"\n\n",{"$col":"steps.0.observation"}]}`,
+				`{"$cat":[{"$col":"steps.0.observation"},"!"]}`}, false},
+		{"keys like references escaped", `{"$refs":2,"source":{"$col":"steps.0.observation","$$x":{"$col":"a"},"$cat":["b"],"o":` + quote(obs) + `}}`,
+			[]string{`"$$refs":2`, `"$$col":"steps.0.observation"`, `"$$$x"`, `{"$$col":"a"}`, `"$$cat":["b"]`}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +106,9 @@ func TestExpandExtraErrors(t *testing.T) {
 		{"no such column", `{"$refs":1,"x":{"$col":"agent.name"}}`, "no such column"},
 		{"cut outside", `{"$refs":1,"x":{"$col":"task.description","$cut":500}}`, "outside"},
 		{"unknown key", `{"$refs":1,"x":{"$col":"task.description","k":1}}`, "unknown key"},
+		{"concatenation with another key", `{"$refs":1,"x":{"$cat":["a"],"k":1}}`, "keys beside"},
+		{"concatenation of a number", `{"$refs":1,"x":{"$cat":["a",1]}}`, "neither a string nor a reference"},
+		{"concatenation of a bad reference", `{"$refs":1,"x":{"$cat":["a",{"$col":"steps.9.code"}]}}`, "no such column"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

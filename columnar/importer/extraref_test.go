@@ -16,7 +16,7 @@ import (
 // the test data) with and without column references in extra: the columns
 // must be the same, ExpandExtra must give back the extra built without
 // references, and an OpenHands event stream must come back whole, event
-// for event, from extra.source.events. Each OpenHands file must share some
+// for event, from extra.source.events. The shared files must share some
 // text (else the test would prove nothing). Bad records of the test data
 // are skipped.
 func TestExtraReferencesRoundTrip(t *testing.T) {
@@ -26,9 +26,9 @@ func TestExtraReferencesRoundTrip(t *testing.T) {
 		pattern string
 		shares  bool // every file has a text to share
 	}{
-		{SWEAgent, filepath.Join(root, "swe-agent", "*.traj"), false},
-		{MiniSWEAgent, filepath.Join(root, "mini-swe-agent", "*.traj.json"), false},
-		{MiniSWEAgent, filepath.Join(root, "mini-swe-agent-1.1", "*.traj.json"), false},
+		{SWEAgent, filepath.Join(root, "swe-agent", "*.traj"), true},
+		{MiniSWEAgent, filepath.Join(root, "mini-swe-agent", "*.traj.json"), false}, // local.traj.json: texts too short
+		{MiniSWEAgent, filepath.Join(root, "mini-swe-agent-1.1", "*.traj.json"), true},
 		{OpenHands, filepath.Join(root, "openhands", "*.json"), true},
 		{MiniSWEAgent, filepath.Join("testdata", "mini_*.traj.json"), false},
 		{OpenHands, filepath.Join("testdata", "openhands_output.jsonl"), false},
