@@ -748,7 +748,11 @@ func (x *catIndex) concat(s string) (json.RawMessage, bool) {
 	}
 	var parts []json.RawMessage
 	last := 0
-	for i := 0; i+MinCatBytes <= len(s); {
+	// budget bounds the bytes compared where a text's prefix matches but
+	// the text does not (long runs of one character), so that a
+	// pathological string costs linear time: the search stops there.
+	budget := 8*len(s) + 1<<20
+	for i := 0; i+MinCatBytes <= len(s) && budget > 0; {
 		if !x.first[s[i]] {
 			i++
 			continue
@@ -759,6 +763,7 @@ func (x *catIndex) concat(s string) (json.RawMessage, bool) {
 				hit = &x.byPrefix[s[i:i+catPrefix]][j]
 				break
 			}
+			budget -= min(len(c.value), len(s)-i)
 		}
 		if hit == nil {
 			i++

@@ -1,6 +1,10 @@
 package columnar
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"time"
+)
 
 // TestPyLiteral checks pyLiteral against what Python's repr writes for the
 // same values (the wants are CPython's output).
@@ -30,5 +34,25 @@ func TestPyLiteral(t *testing.T) {
 		if ok != tc.ok || got != tc.want {
 			t.Errorf("pyLiteral(%s) = %s, %v; want %s, %v", tc.json, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestCatIndexBounded checks that a string whose every offset starts a
+// long near-match of a column text is searched in bounded time, and that
+// found texts are still found.
+func TestCatIndexBounded(t *testing.T) {
+	run := strings.Repeat("a", 1<<20)
+	near := strings.Repeat("a", 100000) + "b"
+	x := newCatIndex([]textColumn{{"steps.0.observation", near}})
+	start := time.Now()
+	if _, ok := x.concat(run); ok {
+		t.Error("found a text the string does not hold")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("searching took %v", d)
+	}
+	raw, ok := x.concat("x" + near + "y")
+	if want := `{"$cat":["x",{"$col":"steps.0.observation"},"y"]}`; !ok || string(raw) != want {
+		t.Errorf("concat = %s, %v; want %s", raw, ok, want)
 	}
 }
