@@ -34,7 +34,8 @@ import (
 //
 // A string holding the Python literal of those arguments (OpenHands keeps
 // print(file_editor(**{'command': 'create', ...})) beside each editor
-// call) refers to them with "$py", the text before and after the literal:
+// call) refers to them with "$py", the text before and after the literal
+// (at most 256 bytes together):
 //
 //	{"$col": "steps.0.action", "$cut": 19, "$py": ["print(file_editor(**", "))"]}
 //
@@ -75,6 +76,11 @@ const (
 	// strings and references whose texts, joined, are the source string.
 	CatKey = "$cat"
 )
+
+// maxPyWrap bounds the text around a Python literal of a tool call's
+// arguments in a string that refers to it ("$py"): the call wrapped
+// around them, not a document that happens to quote them.
+const maxPyWrap = 256
 
 // MinCatBytes is the shortest column text that a longer source string
 // holding it refers to, within a concatenation.
@@ -197,7 +203,7 @@ func (t *Trajectory) ShareExtraText() error {
 			raw, ok := refs[s]
 			for i := 0; !ok && i < len(literals); i++ {
 				l := literals[i]
-				if len(s) < len(l.text) {
+				if len(s) < len(l.text) || len(s) > len(l.text)+maxPyWrap {
 					continue
 				}
 				if at := strings.Index(s, l.text); at >= 0 {
