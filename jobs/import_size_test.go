@@ -73,7 +73,7 @@ func parquetBytes(t *testing.T, format string, files []string, cfg jobs.Config, 
 //     importing together;
 //   - into datasets of their own, each file's Parquet is at most its input
 //     compressed times 2.5 plus Parquet's fixed cost of a one-row file of
-//     this schema (footer, page index and page headers: about 4.8 KB); once these files
+//     this schema (footer, page index and page headers: about 4.7 KB); once these files
 //     were five times the raw input.
 func TestImportSize(t *testing.T) {
 	root := filepath.Join(shareddata.Dir(t), "trajectories")
