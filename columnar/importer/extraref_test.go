@@ -1,6 +1,8 @@
 package importer
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,9 +15,9 @@ import (
 )
 
 // TestExtraReferencesRoundTrip imports every shared trajectory file (and
-// the test data) with and without column references in extra: the columns
-// must be the same, ExpandExtra must give back the extra built without
-// references, and an OpenHands event stream must come back whole, event
+// the test data) with and without column references in extra, and reads
+// both back from Parquet: the columns must be the same, ExpandExtra of a
+// row read back must give the extra built without references, and an OpenHands event stream must come back whole, event
 // for event, from extra.source.events. The shared files must share some
 // text (else the test would prove nothing). Bad records of the test data
 // are skipped.
@@ -54,6 +56,7 @@ func TestExtraReferencesRoundTrip(t *testing.T) {
 				if len(got) != len(plain) {
 					t.Fatalf("%d trajectories, %d without references", len(got), len(plain))
 				}
+				got, plain = throughParquet(t, got), throughParquet(t, plain)
 				for i := range got {
 					back, err := got[i].ExpandExtra()
 					if err != nil {
@@ -101,6 +104,37 @@ func TestExtraReferencesRoundTrip(t *testing.T) {
 	if shared == 0 {
 		t.Error("no trajectory shares a text with its columns")
 	}
+}
+
+// throughParquet writes trs to a Parquet file and reads them back: the
+// rows as a reader of the dataset gets them.
+func throughParquet(t *testing.T, trs []columnar.Trajectory) []columnar.Trajectory {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := columnar.NewWriter[columnar.Trajectory](&buf, columnar.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range trs {
+		trs[i].Normalize()
+	}
+	if err := w.Write(trs); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out []columnar.Trajectory
+	err = columnar.ReadParquet(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), "test.parquet", columnar.ReadOptions{}, func(batch []columnar.Trajectory, _ int64) error {
+		for _, tr := range batch {
+			out = append(out, tr)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // sameJSON reports whether a and b hold equal JSON values (numbers
