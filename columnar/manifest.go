@@ -143,10 +143,14 @@ type FileEntry struct {
 	order int
 }
 
+// carriedOrder ranks carried files (see Committer.Carry) before the
+// committer's own (order 0) and adopted ones (order from 1).
+const carriedOrder = -1 << 30
+
 // sortFiles puts a dataset's files in reading order: by partition, then
-// by the order they were adopted in (shard 0's before shard 1's), then by
-// path. For a committer's own files, whose paths are <dir>/<partition>/
-// part-<n>, that is path order.
+// carried files in the order carried, then by the order they were adopted
+// in (shard 0's before shard 1's), then by path. For a committer's own
+// files, whose paths are <dir>/<partition>/part-<n>, that is path order.
 func sortFiles(files []FileEntry) {
 	sort.SliceStable(files, func(i, j int) bool {
 		a, b := files[i], files[j]
@@ -251,6 +255,7 @@ type Committer struct {
 	written    []string
 	open       map[*FileWriter]bool
 	adoptions  int
+	carried    int
 }
 
 type declared struct {
@@ -419,7 +424,9 @@ func (f *FileWriter) Close() error {
 // output as it is, without rewriting it: an output that adds rows to a
 // committed dataset keeps its large files this way, and Commit does not
 // delete them. The dataset must be declared, and f must be a file the
-// previous manifest lists for it, with the same checksum.
+// previous manifest lists for it, with the same checksum. Carried files
+// read first in their partition, in the order they were carried: the old
+// rows before the new ones, whatever the files' names.
 func (c *Committer) Carry(dataset string, f FileEntry) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -435,6 +442,8 @@ func (c *Committer) Carry(dataset string, f FileEntry) error {
 	}
 	for _, old := range d.Files {
 		if old.Path == f.Path && old.SHA256 == f.SHA256 {
+			c.carried++
+			old.order = carriedOrder + c.carried
 			c.files[dataset] = append(c.files[dataset], old)
 			return nil
 		}

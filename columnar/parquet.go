@@ -74,7 +74,16 @@ func NewWriter[T any](out io.Writer, opts WriterOptions) (*Writer[T], error) {
 	// (on the shared SWE-agent files 7% smaller than 3, at a quarter of
 	// the speed: still over 40 MB/s of input).
 	levels := map[int]zstd.Level{1: zstd.SpeedFastest, 2: zstd.SpeedDefault, 3: zstd.SpeedDefault, 4: zstd.SpeedBestCompression}
+	// Data pages of version 1 and PLAIN byte arrays: both the most widely
+	// read forms, and both smaller here than parquet-go's defaults (v2
+	// pages, DELTA_LENGTH_BYTE_ARRAY), whose extra page-header fields and
+	// length blocks cost a few bytes per column chunk and which compress
+	// no better under zstd: on the shared trajectories 2% less for a
+	// one-row file (4,719 bytes, not 4,816) and 0.3-1.4% less for whole
+	// imports.
 	wo := []parquet.WriterOption{
+		parquet.DataPageVersion(1),
+		parquet.DefaultEncodingFor(parquet.ByteArray, &parquet.Plain),
 		parquet.Compression(&zstd.Codec{Level: levels[opts.ZstdLevel]}),
 		parquet.MaxRowsPerRowGroup(opts.RowGroupRows),
 		parquet.CreatedBy("atlas-learn", "", ""),

@@ -30,7 +30,9 @@ type Trajectory struct {
 	CreatedAt     time.Time         `parquet:"created_at,timestamp(millisecond)" json:"created_at"`
 	Metadata      map[string]string `parquet:"metadata" json:"metadata,omitempty"`
 	// Extra holds, as a JSON object, every field of the source record that
-	// has no column of its own, so that importing never drops data.
+	// has no column of its own, so that importing never drops data. Texts
+	// it repeats from the columns may be references to them (see
+	// ShareExtraText); ExpandExtra gives the fields back whole.
 	Extra json.RawMessage `parquet:"extra,json" json:"extra,omitempty"`
 }
 

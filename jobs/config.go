@@ -121,6 +121,9 @@ func (c Config) Validate() error {
 	if err := c.Parquet.Writer().Validate(); err != nil {
 		return fmt.Errorf("parquet.%w", err)
 	}
+	if err := c.Import.Validate(); err != nil {
+		return fmt.Errorf("import.%w", err)
+	}
 	if err := c.validateStages(); err != nil {
 		return err
 	}

@@ -128,6 +128,7 @@ func TestConfigFileAndValidate(t *testing.T) {
 		{"output: s3://\n", "output: location s3://: no bucket name"},
 		{"input: \"\"\n", "input: empty location"},
 		{"parquet:\n  zstd_level: 7\n", "parquet.zstd_level"},
+		{"import:\n  partition: month\n", "import.partition"},
 	}
 	for _, tc := range tests {
 		c, err := jobs.LoadConfig(write(tc.yaml), noEnv)

@@ -44,8 +44,11 @@ type ImportOptions struct {
 	// Append adds the trajectories to the trajectory dataset already
 	// committed at Output instead of replacing it (see Import). Without a
 	// dataset there, the import creates one as usual.
-	Append  bool
-	mapping *importer.ParquetMapping
+	Append bool
+	// Partition is the layout of the part files: ImportPartitionNone (the
+	// default when empty) or ImportPartitionDay (see ImportConfig).
+	Partition string
+	mapping   *importer.ParquetMapping
 	// carryBytes replaces appendCarryBytes when positive (for tests).
 	carryBytes int64
 }
@@ -58,8 +61,12 @@ type ImportOptions struct {
 const appendCarryBytes = 32 << 20
 
 // Import converts source files to a canonical trajectory dataset at
-// opts.Output: Parquet part files (partitioned by the day of created_at
-// when known) and a _manifest.json written last.
+// opts.Output: Parquet part files and a _manifest.json written last. The
+// part files are not partitioned (opts.Partition "none", the default):
+// every part file pays a few kilobytes of Parquet footer and page index,
+// more than a day of a small import holds, and created_at keeps min/max
+// statistics for readers that prune by date. With "day" they are
+// partitioned by the UTC day of created_at when known (dt=YYYY-MM-DD).
 //
 // Invalid UTF-8 in the sources is replaced with U+FFFD (see
 // columnar.SanitizeJSON); the manifest's utf8_replacements counter sums the
@@ -96,6 +103,15 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	}
 	if err := opts.OnError.Validate(); err != nil {
 		return nil, err
+	}
+	if err := (ImportConfig{Partition: opts.Partition}).Validate(); err != nil {
+		return nil, fmt.Errorf("import.%w", err)
+	}
+	partition := func(*columnar.Trajectory) string { return "" }
+	if opts.Partition == ImportPartitionDay {
+		partition = datePartitionIfKnown
+	} else {
+		opts.Partition = ImportPartitionNone
 	}
 	var format importer.Format
 	auto := opts.Format == importer.Auto
@@ -146,18 +162,19 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		fmt.Fprintf(h, "results %s %s\n", name, sum)
 	}
 	shape, _ := json.Marshal(struct {
-		Format  string
-		OnError columnar.OnError
-		Parquet ParquetConfig
-		Version string
-		Mapping int
-		Results []string                 `json:",omitempty"`
-		Map     *importer.ParquetMapping `json:",omitempty"`
-	}{opts.Format, opts.OnError, opts.Parquet, Version, importer.MappingVersion, opts.Results, opts.mapping})
+		Format    string
+		OnError   columnar.OnError
+		Parquet   ParquetConfig
+		Version   string
+		Mapping   int
+		Results   []string                 `json:",omitempty"`
+		Map       *importer.ParquetMapping `json:",omitempty"`
+		Partition string
+	}{opts.Format, opts.OnError, opts.Parquet, Version, importer.MappingVersion, opts.Results, opts.mapping, opts.Partition})
 	fp := columnar.Fingerprint(h.Sum(nil), shape)
 
 	created := newLocalDir(opts.Output, opts.S3)
-	out, err := openDatasetOutput(ctx, opts.Output, opts.S3, opts.Parquet, fp, datePartitionIfKnown)
+	out, err := openDatasetOutput(ctx, opts.Output, opts.S3, opts.Parquet, fp, partition)
 	if err != nil {
 		created.removeIfEmpty(log)
 		return nil, err

@@ -12,6 +12,26 @@ type ImportConfig struct {
 	// built-in name (chat, swe-smith, nebius) or a YAML mapping file;
 	// empty is chat.
 	Map string `yaml:"map" json:"map"`
+	// Partition is how an import lays out its part files: "none" (the
+	// default) writes them side by side, in input order; "day" puts them
+	// in dt=YYYY-MM-DD/ directories by the UTC day of created_at (rows
+	// without a timestamp stay outside them).
+	Partition string `yaml:"partition" json:"partition"`
+}
+
+// Import partition layouts (ImportConfig.Partition).
+const (
+	ImportPartitionNone = "none"
+	ImportPartitionDay  = "day"
+)
+
+// Validate reports an unknown partition layout.
+func (c ImportConfig) Validate() error {
+	switch c.Partition {
+	case "", ImportPartitionNone, ImportPartitionDay:
+		return nil
+	}
+	return fmt.Errorf("partition: want none or day, got %q", c.Partition)
 }
 
 // importMapping resolves ImportOptions.Map: the Parquet mapping of an

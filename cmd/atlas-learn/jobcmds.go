@@ -145,7 +145,7 @@ func newImportCmd(g *globals) *cobra.Command {
 			if from != "parquet" && from != "auto" && !cmd.Flags().Changed("map") {
 				mapping = ""
 			}
-			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping, Append: appendTo}, log)
+			m, err := jobs.Import(cmd.Context(), jobs.ImportOptions{Format: from, Files: files, Output: output, OnError: cfg.OnError, S3: cfg.S3, Parquet: cfg.Parquet, Results: results, Map: mapping, Append: appendTo, Partition: cfg.Import.Partition}, log)
 			if err != nil {
 				return err
 			}

@@ -101,7 +101,11 @@ func ExportATIF(t columnar.Trajectory) ([]byte, error) {
 			Metadata:     t.Metadata,
 		}},
 	}
-	if v := atifSourceVersion(t.Extra); v != "" {
+	extra, err := t.ExpandExtra()
+	if err != nil {
+		extra = t.Extra // a broken reference: no version from it
+	}
+	if v := atifSourceVersion(extra); v != "" {
 		doc.Agent.Version = v
 	}
 	user := atifStep{StepID: 1, Source: "user", Message: t.Task.Description}

@@ -34,6 +34,13 @@
 //     "steps"[i] holds step i's unmapped fields (null when it has none) and
 //     "notes" says how the importer decided what it could not read off the
 //     source (the success heuristic, an inferred exit status).
+//   - A text extra repeats verbatim from a column of the same trajectory
+//     (a message's content that is the task description, an event's output
+//     that is the step's observation) is stored once: extra holds a
+//     reference to the column instead ({"$col": "steps.3.observation"}; see
+//     columnar.Trajectory.ShareExtraText), and
+//     columnar.Trajectory.ExpandExtra gives back extra with every source
+//     field in place.
 //   - Output is deterministic: the same input yields the same Trajectory.
 //     created_at comes from a timestamp in the source when there is one and
 //     is the Unix epoch otherwise; it is never the import time.
@@ -182,6 +189,11 @@ type Options struct {
 	// Mapping names the columns of a Parquet file (Format Parquet); nil
 	// is the built-in "chat" mapping.
 	Mapping *ParquetMapping
+
+	// keepExtraText leaves extra as the converter built it, without
+	// column references (see columnar.Trajectory.ShareExtraText): for
+	// tests that compare the two.
+	keepExtraText bool
 }
 
 // Stats counts what Import did.
@@ -287,6 +299,8 @@ func (s *session) handle(rec record, conv converter) error {
 		replaced = rec.replaced + t.SanitizeUTF8()
 		if verr := t.Validate(); verr != nil {
 			err = fmt.Errorf("produced trajectory is invalid: %w", verr)
+		} else if !s.opts.keepExtraText {
+			err = t.ShareExtraText()
 		}
 	}
 	if err != nil {

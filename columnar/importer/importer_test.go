@@ -60,12 +60,24 @@ func importOne(t *testing.T, format Format, path string) columnar.Trajectory {
 	return out[0]
 }
 
-// extraValue decodes t.Extra and follows a dotted path such as
-// "source.info.model_stats.api_calls" or "steps[4].execution_time".
+// expandedExtra is tr.Extra with its column references expanded: the
+// source fields as the importer read them.
+func expandedExtra(t *testing.T, tr columnar.Trajectory) json.RawMessage {
+	t.Helper()
+	x, err := tr.ExpandExtra()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// extraValue decodes t.Extra, its column references expanded, and follows
+// a dotted path such as "source.info.model_stats.api_calls" or
+// "steps[4].execution_time".
 func extraValue(t *testing.T, tr columnar.Trajectory, path string) (any, bool) {
 	t.Helper()
 	var v any
-	if err := json.Unmarshal(tr.Extra, &v); err != nil {
+	if err := json.Unmarshal(expandedExtra(t, tr), &v); err != nil {
 		t.Fatalf("extra is not JSON: %v", err)
 	}
 	for _, part := range strings.Split(path, ".") {
@@ -516,7 +528,7 @@ func TestExtraCoversEveryField(t *testing.T) {
 			Source map[string]json.RawMessage   `json:"source"`
 			Steps  []map[string]json.RawMessage `json:"steps"`
 		}
-		if err := json.Unmarshal(tr.Extra, &extra); err != nil {
+		if err := json.Unmarshal(expandedExtra(t, tr), &extra); err != nil {
 			t.Fatal(err)
 		}
 		same := func(a, b json.RawMessage) bool {
