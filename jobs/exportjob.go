@@ -15,12 +15,16 @@ import (
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 )
 
+// ExportJSONL is the format of Export that writes the canonical trajectory
+// JSONL with every source field back in extra.
+const ExportJSONL = "jsonl"
+
 // ExportFormats are the formats Export writes.
-var ExportFormats = []string{string(importer.ATIF)}
+var ExportFormats = []string{string(importer.ATIF), ExportJSONL}
 
 // ExportOptions configure Export.
 type ExportOptions struct {
-	// To is the format written: "atif".
+	// To is the format written: "atif" or "jsonl".
 	To string
 	// Input is a trajectory dataset (path, file:// or s3://; a directory
 	// with or without a manifest, or one data file).
@@ -47,9 +51,16 @@ const maxExportName = 120
 // gives the same bytes. A file is written to a temporary name and renamed,
 // so no reader sees half a document; an existing file of the same name is
 // replaced. Two trajectories with the same id are an error (a dataset
-// written by import holds none).
+// written by import holds none). For JSONL (ExportJSONL) the output is one
+// file, trajectories.jsonl, of the canonical trajectory records that
+// import --from jsonl reads, each with extra expanded
+// (columnar.Trajectory.ExpandExtra): the references to columns an import
+// made are resolved, so every source field is back in place.
 func Export(ctx context.Context, opts ExportOptions, log *slog.Logger) (ExportStats, error) {
 	var st ExportStats
+	if opts.To == ExportJSONL {
+		return exportJSONL(ctx, opts, log)
+	}
 	if opts.To != string(importer.ATIF) {
 		return st, fmt.Errorf("export: unknown format %q (known: %s)", opts.To, strings.Join(ExportFormats, ", "))
 	}
@@ -158,4 +169,86 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, werr)
 	}
 	return nil
+}
+
+// ExportJSONLName is the file export --to jsonl writes in its output.
+const ExportJSONLName = "trajectories.jsonl"
+
+// exportJSONL writes the dataset as canonical JSONL with extra expanded,
+// to a temporary file renamed into place when every record is written.
+func exportJSONL(ctx context.Context, opts ExportOptions, log *slog.Logger) (ExportStats, error) {
+	var st ExportStats
+	if opts.Input == "" || opts.Output == "" {
+		return st, fmt.Errorf("export: input and output are required")
+	}
+	if opts.OnError == "" {
+		opts.OnError = columnar.OnErrorFail
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b, root, err := storage.OpenInput(ctx, opts.Input, opts.S3)
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	defer b.Close()
+	src, err := columnar.OpenSource(ctx, b, root)
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	if err := os.MkdirAll(opts.Output, 0o755); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	path := filepath.Join(opts.Output, ExportJSONLName)
+	tmp, err := os.CreateTemp(opts.Output, ".export-*")
+	if err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	w := columnar.NewJSONLWriter[columnar.Trajectory](tmp)
+	onBad := func(re *columnar.RecordError) {
+		log.Warn("skipping trajectory record", "error", re.Error())
+	}
+	for _, f := range src.Files {
+		scan, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, opts.OnError, onBad, func(t *columnar.Trajectory, pos columnar.Position) error {
+			x, err := t.ExpandExtra()
+			if err != nil {
+				return fmt.Errorf("export %s: row %d: %w", pos.File, pos.Row, err)
+			}
+			t.Extra = x
+			if err := w.Write([]columnar.Trajectory{*t}); err != nil {
+				return fmt.Errorf("export: write %s: %w", path, err)
+			}
+			st.Exported++
+			return nil
+		})
+		st.Skipped += int(scan.Skipped)
+		if err != nil {
+			return st, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return st, fmt.Errorf("export: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return st, fmt.Errorf("export: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
+	done = true
+	log.Info("exported trajectories", "format", opts.To, "output", path, "trajectories", st.Exported, "skipped", st.Skipped)
+	return st, nil
 }

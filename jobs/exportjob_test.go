@@ -3,14 +3,17 @@ package jobs_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/importer"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"github.com/atlas-ai/atlas-learn/jobs"
 )
 
@@ -127,4 +130,116 @@ func TestExportFileName(t *testing.T) {
 	if len(keys) != 7 {
 		t.Errorf("names %v", keys)
 	}
+}
+
+// TestExportJSONLRestoresSource imports the shared OpenHands event streams
+// (whose extra refers to the columns for the texts they repeat), exports
+// the dataset as JSONL, and checks that each line's extra holds the
+// file's event stream event for event, that the export has no column
+// reference left, and that importing the export gives the same columns.
+func TestExportJSONLRestoresSource(t *testing.T) {
+	cfg, err := jobs.LoadConfig("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	files := glob(t, filepath.Join(shareddata.Dir(t), "trajectories", "openhands", "*.json"))
+	dataset := filepath.Join(t.TempDir(), "ds")
+	if _, err := jobs.Import(ctx, jobs.ImportOptions{Format: "openhands", Files: files, Output: dataset, OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	var orig []columnar.Trajectory
+	readParquetDataset(t, dataset, &orig)
+	refs := 0
+	for _, tr := range orig {
+		if bytes.Contains(tr.Extra, []byte(`"`+columnar.RefKey+`"`)) {
+			refs++
+		}
+	}
+	if refs == 0 {
+		t.Fatal("no imported trajectory refers to its columns: the test checks nothing")
+	}
+	out := filepath.Join(t.TempDir(), "export")
+	st, err := jobs.Export(ctx, jobs.ExportOptions{To: jobs.ExportJSONL, Input: dataset, Output: out}, quiet())
+	if err != nil || st.Exported != len(orig) {
+		t.Fatalf("export: %+v %v", st, err)
+	}
+	path := filepath.Join(out, jobs.ExportJSONLName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(`"\u0024col"`)) || bytes.Contains(data, []byte(`"$col"`)) || bytes.Contains(data, []byte(`"$refs"`)) {
+		t.Error("the export still holds column references")
+	}
+	// each file's events, in the order the dataset holds them
+	events := map[string]any{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev any
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatal(err)
+		}
+		events[canonical(t, ev)] = f
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) != len(orig) {
+		t.Fatalf("%d lines for %d trajectories", len(lines), len(orig))
+	}
+	matched := map[any]bool{}
+	for i, l := range lines {
+		var rec struct {
+			TrajectoryID string `json:"trajectory_id"`
+			Extra        struct {
+				Source struct {
+					Events any `json:"events"`
+				} `json:"source"`
+			} `json:"extra"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if rec.TrajectoryID != orig[i].TrajectoryID {
+			t.Errorf("line %d: %s, want %s (the dataset's order)", i+1, rec.TrajectoryID, orig[i].TrajectoryID)
+		}
+		f, ok := events[canonical(t, rec.Extra.Source.Events)]
+		if !ok {
+			t.Errorf("line %d (%s): extra.source.events is not the event stream of any input file", i+1, rec.TrajectoryID)
+			continue
+		}
+		matched[f] = true
+	}
+	if len(matched) != len(files) {
+		t.Errorf("%d of %d files' event streams found in the export", len(matched), len(files))
+	}
+	// the export imports back to the same columns
+	back := filepath.Join(t.TempDir(), "back")
+	if _, err := jobs.Import(ctx, jobs.ImportOptions{Format: jobs.NativeJSONL, Files: []string{path}, Output: back, OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	var again []columnar.Trajectory
+	readParquetDataset(t, back, &again)
+	if len(again) != len(orig) {
+		t.Fatalf("%d trajectories back, want %d", len(again), len(orig))
+	}
+	for i := range orig {
+		a, b := orig[i], again[i]
+		a.Extra, b.Extra = nil, nil
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: the columns changed through export and import", orig[i].TrajectoryID)
+		}
+	}
+}
+
+// canonical is v as JSON with sorted keys.
+func canonical(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

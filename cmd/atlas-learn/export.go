@@ -14,9 +14,10 @@ func newExportCmd(g *globals) *cobra.Command {
 	var to, output string
 	cmd := &cobra.Command{
 		Use:   "export --to FORMAT --output DIR INPUT",
-		Short: "write a trajectory dataset in another tool's format: one ATIF (Harbor's Agent Trajectory Interchange Format, ATIF-v1.4) JSON file per trajectory",
+		Short: "write a trajectory dataset in another tool's format: one ATIF (Harbor's Agent Trajectory Interchange Format, ATIF-v1.4) JSON file per trajectory, or JSONL with every source field back in extra",
 		Example: `  atlas-learn export --to atif --output out/atif data/swe
-  atlas-learn export --to atif --output out/atif s3://bucket/runs/r1/trajectories`,
+  atlas-learn export --to atif --output out/atif s3://bucket/runs/r1/trajectories
+  atlas-learn export --to jsonl --output out/full data/swe   # out/full/trajectories.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, log, err := g.load(cmd, map[string]string{"on-error": "on_error"})
