@@ -62,7 +62,33 @@ type Options struct {
 	// evaluate their parameters left to right); the search's own numbering
 	// (Stitch's) otherwise.
 	ArgsInOrder bool
-	Logger      *slog.Logger
+	// SearchTimeout bounds the searches of all iterations together,
+	// counted from the first (0: no bound). A search that runs out of it
+	// is an error (*SearchTimeoutError), or, with StopOnTimeout, ends the
+	// learning: the result keeps the abstractions learned before it and
+	// says so in Result.SearchTimeout. Only then does the result depend on
+	// the machine's speed.
+	SearchTimeout time.Duration
+	StopOnTimeout bool
+	Logger        *slog.Logger
+}
+
+// SearchTimeoutError is the error of the iteration whose search ran out
+// of Options.SearchTimeout.
+type SearchTimeoutError struct {
+	Iteration int
+	Timeout   time.Duration
+}
+
+func (e *SearchTimeoutError) Error() string {
+	return fmt.Sprintf("iteration %d: the search ran out of its time (%s for all iterations)", e.Iteration, e.Timeout)
+}
+
+// SearchTimeout records, in a Result, the iteration whose search ran out
+// of Options.SearchTimeout and ended the learning.
+type SearchTimeout struct {
+	Iteration int    `json:"iteration"`
+	Timeout   string `json:"timeout"`
 }
 
 // DefaultMaxProgramNodes is the default limit on the size of one program.
@@ -82,14 +108,20 @@ type Result struct {
 	Rewritten            []string      `json:"rewritten"`
 	// OriginalDAGCost and FinalDAGCost are the corpus's DAGCost before and
 	// after: a subterm repeated within a program counted once.
-	OriginalDAGCost     int64         `json:"original_dag_cost"`
-	FinalDAGCost        int64         `json:"final_dag_cost"`
-	DAGCompressionRatio float64       `json:"dag_compression_ratio"`
-	Search              []SearchStats `json:"-"` // work counts depend on scheduling when Workers > 1
+	OriginalDAGCost     int64   `json:"original_dag_cost"`
+	FinalDAGCost        int64   `json:"final_dag_cost"`
+	DAGCompressionRatio float64 `json:"dag_compression_ratio"`
+	// SearchTimeout is set when an iteration's search ran out of
+	// Options.SearchTimeout and, with StopOnTimeout, ended the learning.
+	SearchTimeout *SearchTimeout `json:"search_timeout,omitempty"`
+	Search        []SearchStats  `json:"-"` // work counts depend on scheduling when Workers > 1
 }
 
 func (o *Options) normalize() error {
 	o.Cost = o.Cost.OrDefault()
+	if o.SearchTimeout < 0 {
+		return fmt.Errorf("search timeout must not be negative, got %s", o.SearchTimeout)
+	}
 	if o.Iterations < 0 {
 		return fmt.Errorf("iterations must be at least 0, got %d", o.Iterations)
 	}
@@ -323,6 +355,10 @@ func Compress(ctx context.Context, programs []string, o Options) (*Result, error
 		cost = c
 	}
 	res.LibraryCost = cost
+	var deadline time.Time
+	if o.SearchTimeout > 0 {
+		deadline = time.Now().Add(o.SearchTimeout)
+	}
 	for it := 0; it < o.Iterations; it++ {
 		start := time.Now()
 		sums := make([]*Summary, len(shards))
@@ -341,7 +377,21 @@ func Compress(ctx context.Context, programs []string, o Options) (*Result, error
 				return o.Admit(lib, Abstraction{Name: name, Body: body, Arity: arity}) == nil
 			}
 		}
-		a, st, err := SearchAdmit(ctx, corpus, o.MaxArity, o.Workers, name, admit)
+		sctx, cancel := ctx, context.CancelFunc(func() {})
+		if o.SearchTimeout > 0 {
+			sctx, cancel = context.WithDeadline(ctx, deadline)
+		}
+		a, st, err := SearchAdmit(sctx, corpus, o.MaxArity, o.Workers, name, admit)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			if !o.StopOnTimeout {
+				return nil, fmt.Errorf("compress: %w", &SearchTimeoutError{Iteration: it, Timeout: o.SearchTimeout})
+			}
+			o.Logger.Warn("the search ran out of its time: learning stops here", "iteration", it, "timeout", o.SearchTimeout,
+				"expansions", st.Expansions, "learned", len(res.Abstractions)-len(o.Library))
+			res.SearchTimeout = &SearchTimeout{Iteration: it, Timeout: o.SearchTimeout.String()}
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("compress: iteration %d: %w", it, err)
 		}

@@ -2,7 +2,10 @@ package compress
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"testing"
+	"time"
 )
 
 func TestDAGCost(t *testing.T) {
@@ -80,5 +83,74 @@ func TestCompressReportsDAGCosts(t *testing.T) {
 		if res.OriginalDAGCost >= res.OriginalCost {
 			t.Errorf("a corpus with repeated subterms: DAG cost %d, tree cost %d", res.OriginalDAGCost, res.OriginalCost)
 		}
+	}
+}
+
+// TestSearchTimeout: a search that runs out of Options.SearchTimeout is
+// an error naming the iteration, or, with StopOnTimeout, ends the learning
+// with what was learned before; a timeout that is not reached changes
+// nothing.
+func TestSearchTimeout(t *testing.T) {
+	programs := []string{"(f (g a) (g a))", "(h (g a) b)", "(f (g a) c)", "(k (g a) (g a))"}
+	ctx := context.Background()
+	want, err := Compress(ctx, programs, Options{Iterations: 3, MaxArity: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Abstractions) == 0 {
+		t.Fatal("nothing learned: the test checks nothing")
+	}
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		stop    bool
+		library []Abstraction
+		check   func(t *testing.T, res *Result, err error)
+	}{
+		{"not reached", time.Hour, false, nil, func(t *testing.T, res *Result, err error) {
+			if err != nil || !reflect.DeepEqual(res.Abstractions, want.Abstractions) || !reflect.DeepEqual(res.Rewritten, want.Rewritten) || res.SearchTimeout != nil {
+				t.Errorf("a timeout not reached changed the result: %v, %+v", err, res)
+			}
+		}},
+		{"fail", time.Nanosecond, false, nil, func(t *testing.T, res *Result, err error) {
+			var te *SearchTimeoutError
+			if !errors.As(err, &te) || te.Iteration != 0 || te.Timeout != time.Nanosecond {
+				t.Errorf("error %v, want a SearchTimeoutError of iteration 0", err)
+			}
+		}},
+		{"stop", time.Nanosecond, true, nil, func(t *testing.T, res *Result, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Abstractions) != 0 || !reflect.DeepEqual(res.Rewritten, programs) || res.CompressionRatio != 1 {
+				t.Errorf("stopped before the first search: %+v", res)
+			}
+			if res.SearchTimeout == nil || res.SearchTimeout.Iteration != 0 || res.SearchTimeout.Timeout != "1ns" {
+				t.Errorf("search_timeout %+v", res.SearchTimeout)
+			}
+		}},
+		{"stop keeps the library", time.Nanosecond, true, want.Abstractions[:1], func(t *testing.T, res *Result, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Abstractions) != 1 || res.PreviousAbstractions != 1 || res.FinalCost >= res.OriginalCost || res.SearchTimeout == nil {
+				t.Errorf("with a library: %+v", res)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Compress(ctx, programs, Options{Iterations: 3, MaxArity: 2, SearchTimeout: tt.timeout, StopOnTimeout: tt.stop, Library: tt.library})
+			tt.check(t, res, err)
+		})
+	}
+	if _, err := Compress(ctx, programs, Options{Iterations: 1, SearchTimeout: -time.Second}); err == nil {
+		t.Error("a negative timeout accepted")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	var te *SearchTimeoutError
+	if _, err := Compress(cctx, programs, Options{Iterations: 1, SearchTimeout: time.Hour, StopOnTimeout: true}); err == nil || errors.As(err, &te) {
+		t.Errorf("a cancelled run: %v, want the cancellation", err)
 	}
 }

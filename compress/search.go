@@ -130,6 +130,9 @@ const spawnDepth = 32
 // still finds the best admitted abstraction, and admit depending only on
 // the body keeps the answer independent of scheduling.
 func bestAbstraction(ctx context.Context, c *Corpus, maxArity, workers int, admit func(string, int) bool) (*candidate, SearchStats, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, SearchStats{}, err
+	}
 	s := c.store
 	sr := &searcher{ctx: ctx, c: c, s: s, cm: s.cm, maxArity: maxArity, admit: admit}
 	if workers > 1 {

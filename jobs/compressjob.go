@@ -57,9 +57,14 @@ type CompressOptions struct {
 	// Holdout is the fraction of programs held out of training (0: none).
 	Holdout float64
 	Seed    uint64
-	Cost    compress.CostModel
-	S3      storage.S3Config
-	Logger  *slog.Logger
+	// SearchTimeout and StopOnTimeout bound the search (see
+	// compress.Options; config concepts.search_timeout and
+	// on_search_timeout).
+	SearchTimeout time.Duration
+	StopOnTimeout bool
+	Cost          compress.CostModel
+	S3            storage.S3Config
+	Logger        *slog.Logger
 
 	// Python format only.
 	//
@@ -145,7 +150,8 @@ func Compress(ctx context.Context, o CompressOptions) (*CompressOutput, error) {
 		shards = max(o.Workers, 1)
 	}
 	opts := compress.Options{Iterations: o.Iterations, MaxArity: o.MaxArity, Workers: o.Workers,
-		Shards: shards, Library: lib, Logger: logger, Cost: cost}
+		Shards: shards, Library: lib, Logger: logger, Cost: cost,
+		SearchTimeout: o.SearchTimeout, StopOnTimeout: o.StopOnTimeout}
 	if o.Format == "python" {
 		opts.Admit = admitPython
 		opts.ArgsInOrder = true

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
@@ -49,7 +50,18 @@ type ConceptsConfig struct {
 	Cost CostConfig `yaml:"cost" json:"cost"`
 	// AutoDoc names and documents the concepts learned (jobs/autodoc).
 	AutoDoc bool `yaml:"autodoc" json:"autodoc"`
+	// SearchTimeout bounds the search of all iterations together (0: no
+	// bound); OnSearchTimeout is what running out of it does: "stop"
+	// (keep the concepts learned before it, and say so) or "fail".
+	SearchTimeout   time.Duration `yaml:"search_timeout" json:"search_timeout"`
+	OnSearchTimeout string        `yaml:"on_search_timeout" json:"on_search_timeout"`
 }
+
+// What running out of concepts.search_timeout does.
+const (
+	OnSearchTimeoutStop = "stop"
+	OnSearchTimeoutFail = "fail"
+)
 
 // CostConfig is compress's cost model in configuration form.
 type CostConfig struct {
@@ -81,6 +93,10 @@ func (c ConceptsConfig) Validate() error {
 		return fmt.Errorf("max_solutions: must be >= 0, got %d", c.MaxSolutions)
 	case c.MaxTrajectoryIDs < 0:
 		return fmt.Errorf("max_trajectory_ids: must be >= 0, got %d", c.MaxTrajectoryIDs)
+	case c.SearchTimeout < 0:
+		return fmt.Errorf("search_timeout: must be >= 0, got %s", c.SearchTimeout)
+	case c.OnSearchTimeout != OnSearchTimeoutStop && c.OnSearchTimeout != OnSearchTimeoutFail:
+		return fmt.Errorf("on_search_timeout: must be %s or %s, got %q", OnSearchTimeoutStop, OnSearchTimeoutFail, c.OnSearchTimeout)
 	case c.Language != "python":
 		return fmt.Errorf("language: only python is supported, got %q", c.Language)
 	}
@@ -211,9 +227,14 @@ func (s *conceptsStage) Run(ctx context.Context, env *Env) error {
 	cs := col.Stats()
 	rows, st, err := concepts.Learn(ctx, sols, concepts.Options{Iterations: s.cfg.Iterations, MaxArity: s.cfg.MaxArity,
 		Workers: s.workers, Shards: s.cfg.Shards, Cost: s.cfg.Cost.Model(), Library: s.library,
-		MaxIDs: s.cfg.MaxTrajectoryIDs, Logger: env.Log})
+		MaxIDs: s.cfg.MaxTrajectoryIDs, Logger: env.Log,
+		SearchTimeout: s.cfg.SearchTimeout, StopOnTimeout: s.cfg.OnSearchTimeout == OnSearchTimeoutStop})
 	if err != nil {
 		return err
+	}
+	if t := st.SearchTimeout; t != nil {
+		env.Warn(fmt.Sprintf("concepts: the search ran out of concepts.search_timeout (%s) at iteration %d: the concepts learned before it are kept, and this run's concepts depend on the machine's speed", t.Timeout, t.Iteration))
+		env.Counters().Add("search_timeouts", 1)
 	}
 	if s.cfg.AutoDoc {
 		o := autodoc.Options{Reserved: st.Symbols}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
@@ -143,3 +144,49 @@ func TestRunConceptsEmpty(t *testing.T) {
 }
 
 func columnarS3() storage.S3Config { return storage.S3Config{} }
+
+// TestRunConceptsSearchTimeout: a search that runs out of
+// concepts.search_timeout stops the learning with a warning and a counter
+// (on_search_timeout: stop, the default), or fails the run naming the
+// iteration (fail).
+func TestRunConceptsSearchTimeout(t *testing.T) {
+	in := genInput(t, 300, 5)
+	for _, policy := range []string{jobs.OnSearchTimeoutStop, jobs.OnSearchTimeoutFail} {
+		t.Run(policy, func(t *testing.T) {
+			cfg := config(t, in, t.TempDir())
+			cfg.Stages = []string{"trajectories", "concepts"}
+			cfg.Concepts.Iterations = 3
+			cfg.Concepts.SearchTimeout = time.Nanosecond
+			cfg.Concepts.OnSearchTimeout = policy
+			res, err := jobs.Run(context.Background(), cfg, quiet())
+			if policy == jobs.OnSearchTimeoutFail {
+				if err == nil || !strings.Contains(err.Error(), "iteration 0: the search ran out of its time") {
+					t.Fatalf("run: %v, want the timeout of iteration 0", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := countersOf(res.Manifest, "concepts")
+			if c["search_timeouts"] != 1 || c["concepts_learned"] != 0 {
+				t.Errorf("counters %v", c)
+			}
+			if d := res.Manifest.Dataset(jobs.ConceptsDataset); d == nil || d.Rows != 0 {
+				t.Errorf("concepts dataset %+v", d)
+			}
+			warned := false
+			for _, w := range res.Manifest.Warnings {
+				warned = warned || strings.Contains(w, "concepts.search_timeout")
+			}
+			if !warned {
+				t.Errorf("no warning about the timeout in %q", res.Manifest.Warnings)
+			}
+		})
+	}
+	cfg := config(t, in, t.TempDir())
+	cfg.Concepts.OnSearchTimeout = "retry"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "concepts.on_search_timeout") {
+		t.Errorf("on_search_timeout retry: %v", err)
+	}
+}

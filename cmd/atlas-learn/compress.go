@@ -24,6 +24,8 @@ func conceptFlags(cmd *cobra.Command, names ...string) map[string]string {
 		"cost-ivar":         {"concepts.cost.ivar", "cost of an argument #i (config concepts.cost.ivar)"},
 		"cost-prim-default": {"concepts.cost.prim_default", "cost of a primitive and of a use of an abstraction (config concepts.cost.prim_default)"},
 		"cost-prim":         {"concepts.cost.prim", "costs of individual primitives, NAME=COST,... (config concepts.cost.prim)"},
+		"search-timeout":    {"concepts.search_timeout", "time the search of all iterations may take together, e.g. 30m (config concepts.search_timeout; 0: no limit)"},
+		"on-search-timeout": {"concepts.on_search_timeout", "stop (keep the abstractions learned before it; the result's search_timeout says so) or fail (config concepts.on_search_timeout)"},
 	}
 	bound := map[string]string{}
 	fl := cmd.Flags()
@@ -34,6 +36,8 @@ func conceptFlags(cmd *cobra.Command, names ...string) map[string]string {
 			fl.StringToInt64(n, nil, b.usage)
 		case "cost-app", "cost-lam", "cost-var", "cost-ivar", "cost-prim-default":
 			fl.Int64(n, 0, b.usage)
+		case "search-timeout", "on-search-timeout":
+			fl.String(n, "", b.usage)
 		default:
 			fl.Int(n, 0, b.usage)
 		}
@@ -69,7 +73,7 @@ The learning settings are the configuration's concepts section (the same
 the run's concepts stage uses); the flags below override them.`,
 		Args: cobra.MinimumNArgs(1),
 	}
-	bound := conceptFlags(cmd, append([]string{"iterations", "max-arity", "workers", "shards"}, costFlags...)...)
+	bound := conceptFlags(cmd, append([]string{"iterations", "max-arity", "workers", "shards", "search-timeout", "on-search-timeout"}, costFlags...)...)
 	cmd.RunE = func(cmd *cobra.Command, inputs []string) error {
 		if verbose && !cmd.Flags().Changed("log-level") {
 			_ = cmd.Flags().Set("log-level", "debug")
@@ -82,6 +86,7 @@ the run's concepts stage uses); the flags below override them.`,
 		res, err := jobs.Compress(cmd.Context(), jobs.CompressOptions{Format: format, Inputs: inputs, Limit: limit,
 			Iterations: c.Iterations, MaxArity: c.MaxArity, Workers: c.Workers, Shards: c.Shards, Library: library,
 			Holdout: holdout, Seed: seed, Cost: c.Cost.Model(), S3: cfg.S3, Logger: log,
+			SearchTimeout: c.SearchTimeout, StopOnTimeout: c.OnSearchTimeout == jobs.OnSearchTimeoutStop,
 			Unit: unit, NoInline: noInline, GrammarCost: grammarCost, VerifyWith: verifyWith, Sandbox: cfg.Sandbox, CorpusOut: corpusOut})
 		if err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -181,7 +182,12 @@ type Options struct {
 	Library []Concept
 	// MaxIDs bounds the trajectory ids listed per concept.
 	MaxIDs int
-	Logger *slog.Logger
+	// SearchTimeout bounds the search of all iterations together (0: no
+	// bound); running out of it is an error, or with StopOnTimeout ends
+	// the learning (Stats.SearchTimeout). See compress.Options.
+	SearchTimeout time.Duration
+	StopOnTimeout bool
+	Logger        *slog.Logger
 }
 
 // Stats describes one Learn.
@@ -194,6 +200,9 @@ type Stats struct {
 	CompressionRatio     float64
 	// Learned counts the concepts learned now (beyond the library).
 	Learned int
+	// SearchTimeout is set when the search ran out of its time and the
+	// learning stopped there.
+	SearchTimeout *compress.SearchTimeout
 	// Symbols are the identifiers of the corpus (helper and builtin names,
 	// attributes), sorted: names a concept must not take.
 	Symbols []string
@@ -246,12 +255,14 @@ func Learn(ctx context.Context, sols []*Solution, o Options) ([]Concept, Stats, 
 	if len(corpus) > 0 {
 		var err error
 		res, err = compress.Compress(ctx, corpus, compress.Options{Iterations: o.Iterations, MaxArity: o.MaxArity,
-			Workers: max(o.Workers, 1), Shards: shardsOr(o.Shards, o.Workers), Library: lib, Cost: o.Cost, Logger: logger})
+			Workers: max(o.Workers, 1), Shards: shardsOr(o.Shards, o.Workers), Library: lib, Cost: o.Cost, Logger: logger,
+			SearchTimeout: o.SearchTimeout, StopOnTimeout: o.StopOnTimeout})
 		if err != nil {
 			return nil, st, err
 		}
 		st.OriginalCost, st.FinalCost, st.CompressionRatio = res.OriginalCost, res.FinalCost, res.CompressionRatio
 		st.Learned = len(res.Abstractions) - res.PreviousAbstractions
+		st.SearchTimeout = res.SearchTimeout
 	} else {
 		res = &compress.Result{Abstractions: lib, PreviousAbstractions: len(lib)}
 	}
