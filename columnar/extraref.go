@@ -77,6 +77,10 @@ const (
 	CatKey = "$cat"
 )
 
+// pyPrefix is how many leading bytes of a Python literal index it (at
+// most MinRefBytes, the shortest literal referred to).
+const pyPrefix = 16
+
 // maxPyWrap bounds the text around a Python literal of a tool call's
 // arguments in a string that refers to it ("$py"): the call wrapped
 // around them, not a document that happens to quote them.
@@ -192,8 +196,39 @@ func (t *Trajectory) ShareExtraText() error {
 			}
 		}
 	}
-	if len(refs) == 0 {
+	// A source extra that already has the marker key must be escaped
+	// and marked even with nothing to share, or ExpandExtra would read
+	// its own "$refs" as the marker.
+	mustMark := hasRefsMarker(t.Extra)
+	if len(refs) == 0 && !mustMark {
 		return nil
+	}
+	// Python literals by their first pyPrefix bytes: a string refers to
+	// one only when the literal starts within maxPyWrap bytes of its
+	// start, so each string is looked up at most maxPyWrap times.
+	byPrefix := map[string][]literal{}
+	for _, l := range literals {
+		byPrefix[l.text[:pyPrefix]] = append(byPrefix[l.text[:pyPrefix]], l)
+	}
+	pyRef := func(s string) (json.RawMessage, bool) {
+		for at := 0; at <= maxPyWrap && at+MinRefBytes <= len(s); at++ {
+			if c := s[at]; c != '{' && c != '[' {
+				continue
+			}
+			for _, l := range byPrefix[s[at:at+pyPrefix]] {
+				if len(s) > len(l.text)+maxPyWrap || !strings.HasPrefix(s[at:], l.text) {
+					continue
+				}
+				r := l.ref
+				r.py = &[2]string{s[:at], s[at+len(l.text):]}
+				if got, err := r.text(l.ref.column(t)); err == nil && got == s {
+					if raw, err := r.encode(); err == nil {
+						return raw, true
+					}
+				}
+			}
+		}
+		return nil, false
 	}
 	cat := newCatIndex(t.textColumns())
 	var buf bytes.Buffer
@@ -201,19 +236,8 @@ func (t *Trajectory) ShareExtraText() error {
 	rw := &extraRewriter{
 		str: func(s string) (json.RawMessage, bool) {
 			raw, ok := refs[s]
-			for i := 0; !ok && i < len(literals); i++ {
-				l := literals[i]
-				if len(s) < len(l.text) || len(s) > len(l.text)+maxPyWrap {
-					continue
-				}
-				if at := strings.Index(s, l.text); at >= 0 {
-					r := l.ref
-					r.py = &[2]string{s[:at], s[at+len(l.text):]}
-					if got, err := r.text(l.ref.column(t)); err == nil && got == s {
-						raw, err = r.encode()
-						ok = err == nil
-					}
-				}
+			if !ok && len(literals) > 0 {
+				raw, ok = pyRef(s)
 			}
 			if !ok && len(s) > MinCatBytes {
 				raw, ok = cat.concat(s)
@@ -234,7 +258,7 @@ func (t *Trajectory) ShareExtraText() error {
 	if err := rw.rewrite(t.Extra, &buf); err != nil {
 		return fmt.Errorf("extra: %w", err)
 	}
-	if n == 0 {
+	if n == 0 && !mustMark {
 		return nil
 	}
 	t.Extra = json.RawMessage(buf.Bytes())
@@ -244,8 +268,10 @@ func (t *Trajectory) ShareExtraText() error {
 // ExpandExtra returns t.Extra with every column reference replaced by the
 // column's text and the "$" escape of keys undone: extra as the importer
 // built it, holding every source field. An extra without the "$refs"
-// marker is returned unchanged. A reference to a column t lacks is an
-// error.
+// marker is returned unchanged. The result is an equal JSON value (the
+// same objects, keys in the same order, the same strings and numbers), not
+// byte for byte the importer's text: string escapes come back in Go's
+// encoding. A reference to a column t lacks is an error.
 func (t *Trajectory) ExpandExtra() (json.RawMessage, error) {
 	if !hasRefsMarker(t.Extra) {
 		return t.Extra, nil

@@ -3,6 +3,7 @@ package columnar_test
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +62,10 @@ func TestShareExtraText(t *testing.T) {
 			[]string{`{"$cat":["OBSERVATION:\n",{"$col":"steps.0.observation"},"\n(Open file: x)"]}`,
 				`{"$cat":[{"$col":"steps.1.thought"},"\n\n",{"$col":"steps.0.observation"}]}`,
 				`{"$cat":[{"$col":"steps.0.observation"},"!"]}`}, false},
+		// the source's own marker key with nothing to share: still escaped
+		// and marked, or ExpandExtra would read it as the marker
+		{"source marker with nothing shared", `{"$refs":1,"$schema":"x","a":{"$col":"task.description"}}`,
+			[]string{`"$$refs":1`, `"$$schema":"x"`, `{"$$col":"task.description"}`, `"$refs":1`}, false},
 		{"keys like references escaped", `{"$refs":2,"source":{"$col":"steps.0.observation","$$x":{"$col":"a"},"$cat":["b"],"o":` + quote(obs) + `}}`,
 			[]string{`"$$refs":2`, `"$$col":"steps.0.observation"`, `"$$$x"`, `{"$$col":"a"}`, `"$$cat":["b"]`}, false},
 	}
@@ -130,4 +135,65 @@ func TestExpandExtraErrors(t *testing.T) {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestShareExtraTextPythonLiterals: many steps with tool calls, each
+// quoted back as a Python literal in extra, all become references, with a
+// search that looks each string up at most maxPyWrap times (see
+// BenchmarkShareExtraTextPython for its scaling).
+func TestShareExtraTextPythonLiterals(t *testing.T) {
+	tr, want := pyLiteralTrajectory(500)
+	if err := tr.ShareExtraText(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(tr.Extra), `"$py"`); got != want {
+		t.Errorf("%d Python literals referred to, want %d", got, want)
+	}
+	back, err := tr.ExpandExtra()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := pyLiteralTrajectory(500)
+	if !jsonEqual(t, back, orig.Extra) {
+		t.Error("ExpandExtra does not give back the source")
+	}
+}
+
+// pyLiteralTrajectory is a trajectory of n editor calls whose extra
+// holds each call's arguments as OpenHands writes them in Python, plus
+// other strings, and the number of literals in it.
+func pyLiteralTrajectory(n int) (columnar.Trajectory, int) {
+	tr := sample(1)
+	step := tr.Steps[0]
+	tr.Steps = nil
+	var events []map[string]string
+	for i := range n {
+		st := step
+		args := `{"command":"create","path":"/w/f` + strings.Repeat("x", i%7) + `.py","file_text":"print(` + strconv.Itoa(i) + `)\n"}`
+		st.Action = "str_replace_editor " + args
+		tr.Steps = append(tr.Steps, st)
+		py := `{'command': 'create', 'path': '/w/f` + strings.Repeat("x", i%7) + `.py', 'file_text': 'print(` + strconv.Itoa(i) + `)\n'}`
+		events = append(events, map[string]string{
+			"code":  "print(file_editor(**" + py + "))",
+			"other": strings.Repeat("unrelated text {not a literal} ", 3) + strconv.Itoa(i),
+		})
+	}
+	b, _ := json.Marshal(map[string]any{"source": map[string]any{"events": events}})
+	tr.Extra = json.RawMessage(b)
+	return tr, n
+}
+
+func BenchmarkShareExtraTextPython(b *testing.B) {
+	for _, n := range []int{1000, 4000} {
+		b.Run(strconv.Itoa(n)+" steps", func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				tr, _ := pyLiteralTrajectory(n)
+				b.StartTimer()
+				if err := tr.ShareExtraText(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

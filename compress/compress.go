@@ -62,8 +62,9 @@ type Options struct {
 	// evaluate their parameters left to right); the search's own numbering
 	// (Stitch's) otherwise.
 	ArgsInOrder bool
-	// SearchTimeout bounds the searches of all iterations together,
-	// counted from the first (0: no bound). A search that runs out of it
+	// SearchTimeout bounds the learning's wall-clock time from the start
+	// of the first iteration (its searches, and the rewrites and summary
+	// merges between them; 0: no bound), checked while a search runs. A search that runs out of it
 	// is an error (*SearchTimeoutError), or, with StopOnTimeout, ends the
 	// learning: the result keeps the abstractions learned before it and
 	// says so in Result.SearchTimeout. Only then does the result depend on
@@ -387,7 +388,7 @@ func Compress(ctx context.Context, programs []string, o Options) (*Result, error
 			if !o.StopOnTimeout {
 				return nil, fmt.Errorf("compress: %w", &SearchTimeoutError{Iteration: it, Timeout: o.SearchTimeout})
 			}
-			o.Logger.Warn("the search ran out of its time: learning stops here", "iteration", it, "timeout", o.SearchTimeout,
+			o.Logger.Warn("the search ran out of its time: learning stops here", "iteration", it, "timeout", o.SearchTimeout.String(),
 				"expansions", st.Expansions, "learned", len(res.Abstractions)-len(o.Library))
 			res.SearchTimeout = &SearchTimeout{Iteration: it, Timeout: o.SearchTimeout.String()}
 			break

@@ -55,31 +55,42 @@ func DAGCost(program string, cm CostModel) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	type key struct{ n, depth int32 }
+	// An open term is the same value only under the same binders: it is
+	// keyed by the lambda that binds its innermost free variable (which
+	// fixes the enclosing ones), each lambda visited being a new binder.
+	type key struct{ n, binder int32 }
 	seen := map[key]bool{}
-	var visit func(n, depth int32) int64
-	visit = func(n, depth int32) int64 {
+	var binders []int32 // the lambdas enclosing the visit, innermost last
+	lams := int32(0)
+	var visit func(n int32) int64
+	visit = func(n int32) int64 {
 		nd := s.nodes[n]
 		if nd.kind != KindApp && nd.kind != KindLam {
 			return s.cost[n]
 		}
 		k := key{n, -1}
 		if s.free[n] != nil {
-			k.depth = depth // open terms are equal only under the same binders
+			if i := len(binders) - 1 - int(s.minFree(n)); i >= 0 {
+				k.binder = binders[i]
+			}
 		}
 		if seen[k] {
 			return s.cm.Var
 		}
 		seen[k] = true
 		if nd.kind == KindLam {
-			return s.cm.Lam + visit(nd.a, depth+1)
+			binders = append(binders, lams)
+			lams++
+			c := s.cm.Lam + visit(nd.a)
+			binders = binders[:len(binders)-1]
+			return c
 		}
 		head, args := s.spine(n)
-		c := int64(len(args))*s.cm.App + visit(head, depth)
+		c := int64(len(args))*s.cm.App + visit(head)
 		for _, a := range args {
-			c += visit(a, depth)
+			c += visit(a)
 		}
 		return c
 	}
-	return visit(r, 0), nil
+	return visit(r), nil
 }

@@ -26,6 +26,14 @@ func TestDAGCost(t *testing.T) {
 		{"partial application", "(h (f a b) (f a c))", 2 + 100 + 302 + 302, 2 + 100 + 302 + 302},
 		// the same open term under different binders is not the same value
 		{"open terms under other binders", "(lam (f (g $0) (lam (g $0))))", 1 + 2 + 100 + 201 + 1 + 201, 1 + 2 + 100 + 201 + 1 + 201},
+		// (h (f $0)) under two sibling lambdas: two different values
+		{"open terms under sibling binders", "(g (lam (h (f $0))) (lam (k (f $0))))", 2 + 100 + 2*(1+1+100+201), 2 + 100 + 2*(1+1+100+201)},
+		// $1 is the same binder in both; $0 is not
+		{"open terms under sibling binders, outer variable", "(lam (g (lam (h (f $0 $1))) (lam (k (f $0 $1)))))", 1 + 102 + 2*(1+1+100+302), 1 + 102 + 2*(1+1+100+302)},
+		// (f $1) uses only the outer binder: the same value in both
+		{"a term of the outer binder under sibling lambdas", "(lam (g (lam (h (f $1))) (lam (k (f $1)))))", 1 + 102 + 2*(1+1+100+201), 1 + 102 + (1 + 1 + 100 + 201) + (1 + 1 + 100 + 100)},
+		// a lambda closed over the same binder, written twice: one value
+		{"the same closure twice", "(lam (g (lam (f $0 $1)) (lam (f $0 $1))))", 1 + 102 + 2*(1+302), 1 + 102 + (1 + 302) + 100},
 		{"open terms under the same binder", "(lam (f (g $0) (g $0)))", 1 + 2 + 100 + 201 + 201, 1 + 2 + 100 + 201 + 100},
 	}
 	for _, tt := range tests {

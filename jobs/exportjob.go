@@ -219,18 +219,18 @@ func exportJSONL(ctx context.Context, opts ExportOptions, log *slog.Logger) (Exp
 		scan, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, opts.OnError, onBad, func(t *columnar.Trajectory, pos columnar.Position) error {
 			x, err := t.ExpandExtra()
 			if err != nil {
-				return fmt.Errorf("export %s: row %d: %w", pos.File, pos.Row, err)
+				return fmt.Errorf("%s: row %d: %w", pos.File, pos.Row, err)
 			}
 			t.Extra = x
 			if err := w.Write([]columnar.Trajectory{*t}); err != nil {
-				return fmt.Errorf("export: write %s: %w", path, err)
+				return fmt.Errorf("write %s: %w", path, err)
 			}
 			st.Exported++
 			return nil
 		})
 		st.Skipped += int(scan.Skipped)
 		if err != nil {
-			return st, err
+			return st, fmt.Errorf("export: %w", err)
 		}
 	}
 	if err := ctx.Err(); err != nil {

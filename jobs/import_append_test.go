@@ -200,3 +200,51 @@ func TestImportAppendNotADataset(t *testing.T) {
 		t.Errorf("append to a manifest without trajectories: %v", err)
 	}
 }
+
+// TestImportAppendKeepsLayout: appending under the default layout (none)
+// to a dataset written with import.partition: day keeps its dt=
+// partitions, so the result is the dataset one day-partitioned import of
+// all the files gives (and its old rows still read first in each day).
+func TestImportAppendKeepsLayout(t *testing.T) {
+	ctx := context.Background()
+	files, err := filepath.Glob(filepath.Join(shareddata.Dir(t), "trajectories/openhands/*.json"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("openhands files: %v %v", files, err)
+	}
+	cfg, err := LoadConfig("", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	contents := func(m *columnar.Manifest) []string {
+		var out []string
+		for _, f := range m.Dataset(columnar.TrajectoriesDataset).Files {
+			out = append(out, f.Partition+" "+f.SHA256)
+		}
+		return out
+	}
+	base := ImportOptions{Format: "openhands", OnError: columnar.OnErrorFail, Parquet: cfg.Parquet}
+	together := base
+	together.Files, together.Output, together.Partition = files, filepath.Join(t.TempDir(), "together"), ImportPartitionDay
+	want, err := Import(ctx, together, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if datasetLayout(want) != ImportPartitionDay {
+		t.Fatalf("the day import has no dt= partition: %v", contents(want))
+	}
+	out := filepath.Join(t.TempDir(), "appended")
+	var got *columnar.Manifest
+	for i, f := range files {
+		o := base
+		o.Files, o.Output, o.Append = []string{f}, out, true
+		if i == 0 {
+			o.Partition = ImportPartitionDay
+		}
+		if got, err = Import(ctx, o, nil); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	if !slices.Equal(contents(got), contents(want)) {
+		t.Errorf("appended under the default layout: %v\nwant (one day import): %v", contents(got), contents(want))
+	}
+}

@@ -98,6 +98,9 @@ const appendCarryBytes = 32 << 20
 // duplicate ids, an error under on_error fail.
 func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columnar.Manifest, error) {
 	started := time.Now().UTC()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if len(opts.Files) == 0 {
 		return nil, fmt.Errorf("import: no input files")
 	}
@@ -107,10 +110,7 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 	if err := (ImportConfig{Partition: opts.Partition}).Validate(); err != nil {
 		return nil, fmt.Errorf("import.%w", err)
 	}
-	partition := func(*columnar.Trajectory) string { return "" }
-	if opts.Partition == ImportPartitionDay {
-		partition = datePartitionIfKnown
-	} else {
+	if opts.Partition != ImportPartitionDay {
 		opts.Partition = ImportPartitionNone
 	}
 	var format importer.Format
@@ -152,7 +152,17 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		}
 		if prev != nil {
 			fmt.Fprintf(h, "append to %s\n", prev.Fingerprint)
+			// An append keeps the layout of the dataset it adds to, so
+			// that its old rows still read before the new ones.
+			if layout := datasetLayout(prev); layout != "" && layout != opts.Partition {
+				log.Info("append keeps the layout of the dataset appended to", "import.partition", layout, "configured", opts.Partition)
+				opts.Partition = layout
+			}
 		}
+	}
+	partition := func(*columnar.Trajectory) string { return "" }
+	if opts.Partition == ImportPartitionDay {
+		partition = datePartitionIfKnown
 	}
 	for _, name := range opts.Results {
 		_, sum, err := hashFile(name)
@@ -277,6 +287,22 @@ func Import(ctx context.Context, opts ImportOptions, log *slog.Logger) (*columna
 		return fail(err)
 	}
 	return m, nil
+}
+
+// datasetLayout is the import.partition a committed dataset was written
+// with: day when any of its trajectory files is in a dt= partition, none
+// when it has files and none is, "" when it has none.
+func datasetLayout(m *columnar.Manifest) string {
+	d := m.Dataset(columnar.TrajectoriesDataset)
+	if d == nil || len(d.Files) == 0 {
+		return ""
+	}
+	for _, f := range d.Files {
+		if strings.HasPrefix(f.Partition, "dt=") {
+			return ImportPartitionDay
+		}
+	}
+	return ImportPartitionNone
 }
 
 // previousDataset returns the trajectory dataset manifest committed at

@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -308,6 +309,9 @@ func lambdaTable(ctx context.Context, stdout, stderr io.Writer, o PythonOptions,
 	if err := readJSON(corpus, &programs); err != nil {
 		return nil, fmt.Errorf("re-arc lambda form: %w", err)
 	}
+	if len(programs) == 0 {
+		return []string{fmt.Sprintf("re-arc lambda form: no function could be written in it (%s): table left out", strings.TrimSpace(errb.String()))}, nil
+	}
 	cm := compress.DefaultCost()
 	var treeIn, dagIn int64
 	for i, p := range programs {
@@ -342,7 +346,7 @@ func lambdaTable(ctx context.Context, stdout, stderr io.Writer, o PythonOptions,
 	octx, cancel := context.WithTimeout(ctx, o.LambdaTimeout)
 	err := runQuiet(octx, o.Self, "compress", "--format", "stitch", "--iterations", strconv.Itoa(o.LambdaIterations),
 		"--max-arity", strconv.Itoa(o.Arity), "--workers", strconv.Itoa(max(o.Workers, 1)), "--out", out, corpus)
-	timedOut := octx.Err() != nil
+	timedOut := err != nil && ctx.Err() == nil && errors.Is(octx.Err(), context.DeadlineExceeded)
 	cancel()
 	switch {
 	case timedOut:
@@ -374,11 +378,11 @@ func lambdaTable(ctx context.Context, stdout, stderr io.Writer, o PythonOptions,
 			sctx, cancel := context.WithTimeout(ctx, o.LambdaTimeout)
 			defer cancel()
 			th, err := runStitch(sctx, stitchPy, script, tmp, [2]string{corpus, empty}, row, max(o.Workers, 1), flags...)
-			return th, sctx.Err() != nil, err
+			return th, err != nil && ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded), err
 		}
 		th, late, err := run("rewritten")
 		label := "stitch"
-		if err != nil && !late {
+		if err != nil && !late && strings.Contains(err.Error(), "assertion") {
 			notes = append(notes, fmt.Sprintf("re-arc lambda form: Stitch fails its own consistency check (%s); run again with no_mismatch_check", stitchError(err.Error())))
 			label = "stitch (no_mismatch_check)"
 			th, late, err = run("rewritten", "no-mismatch-check")
