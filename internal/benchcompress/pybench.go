@@ -136,7 +136,7 @@ func RunPython(ctx context.Context, stdout, stderr io.Writer, o PythonOptions) e
 			stitchNote = fmt.Sprintf("Stitch could not be installed: %v", err)
 			stitchPy = ""
 		} else {
-			stitchNote = "Stitch (stitch-core) run here on the same corpus in its lambda-calculus form (the terms our search sees), Stitch's default cost"
+			stitchNote = "Stitch (stitch-core) run here on the same corpus as the terms our search sees (--corpus-out: the Python encoded as Stitch terms), Stitch's default cost"
 		}
 	}
 	fmt.Fprintf(stdout, "%d iterations, arity %d, %d worker(s). %s.\n", o.Iterations, o.Arity, o.Workers, stitchNote)
