@@ -62,7 +62,8 @@ task in the sandbox) and on the solutions of a gen dataset, and prints the
 compression ratio, the concepts that print as Python functions out of those
 learned, their uses, how many programs solve their task before and after the
 rewrite, time and memory; beside it our engine and Stitch (stitch-core) on
-the same corpus in its lambda-calculus form, with Stitch's default cost.
+the terms our search sees (the Python encoded in Stitch's syntax), with
+Stitch's default cost.
 Then both engines on re-arc written as the issue compared it, every local
 inlined at each use (lambda_form.py), with each one's ratio of tree costs
 (what Stitch reports) beside its ratio of DAG costs (a subterm repeated in
