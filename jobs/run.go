@@ -8,11 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
 	"github.com/atlas-ai/atlas-learn/internal/llm"
+	"github.com/atlas-ai/atlas-learn/jobs/memory"
 )
 
 // Version is the job's version, recorded in manifests.
@@ -86,11 +88,15 @@ type runPlan struct {
 	inLoc, outLoc storage.Location
 	src           *columnar.Source
 	skipped       int
-	traj          []TrajectoryStage
-	batch         []BatchStage
-	fp, runID     string
-	runDir        string
-	started       time.Time
+	// known is what the memory holds (trajectory id -> content hash)
+	// when the run is incremental: those trajectories are not processed
+	// again, wherever they are read from.
+	known     map[string]string
+	traj      []TrajectoryStage
+	batch     []BatchStage
+	fp, runID string
+	runDir    string
+	started   time.Time
 	// pinEvals caches, per shard set, whether this plan reproduces it
 	// (see pin).
 	pinEvals map[string][]columnar.SourceFile
@@ -140,6 +146,9 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 		}
 		if p.skipped > 0 {
 			log.Info("incremental: skipping input files the memory has processed", "skipped", p.skipped, "new", len(p.src.Files), "memory_version", version)
+		}
+		if p.known, err = knownTrajectories(ctx, &cfg); err != nil {
+			return nil, err
 		}
 	}
 	open := ro.Open
@@ -254,6 +263,27 @@ func (a *attempt) stream(ctx context.Context, progress io.Writer) (*streamed, er
 		a.opened = append(a.opened, proc)
 	}
 	so := streamOptions{workers: p.cfg.Workers, read: readOptions(p.inLoc), onError: p.cfg.OnError, log: p.log}
+	// An incremental run leaves out the trajectories the memory holds
+	// with the same content: a file rewritten by an append, or a night
+	// that overlaps the last, brings them again.
+	var inMemory atomic.Int64
+	if len(p.known) > 0 {
+		so.skip = func(t *columnar.Trajectory) (bool, error) {
+			old, ok := p.known[t.TrajectoryID]
+			if !ok {
+				return false, nil
+			}
+			h, err := memory.ContentHash(t)
+			if err != nil {
+				return false, err
+			}
+			if h == old {
+				inMemory.Add(1)
+				return true, nil
+			}
+			return false, nil
+		}
+	}
 	var bar *Progress
 	if progress != nil {
 		bar = NewProgress(progress, len(a.inputs))
@@ -286,6 +316,10 @@ func (a *attempt) stream(ctx context.Context, progress io.Writer) (*streamed, er
 		out.counters["rows_skipped"] += stats[i].Skipped
 		out.counters["successes"] += stats[i].successes
 	}
+	if so.skip != nil {
+		out.counters["rows_already_in_memory"] = inMemory.Load()
+	}
+	p.known = nil // the memory stage reads its own copy: let this one go
 	return out, nil
 }
 

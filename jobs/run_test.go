@@ -286,8 +286,11 @@ func TestRunS3WithServerCrash(t *testing.T) {
 	if res.Manifest.Counters["rows_read"] != 1000 {
 		t.Fatalf("counters %v", res.Manifest.Counters)
 	}
-	// And S3 to S3, the nightly set-up.
+	// And S3 to S3, the nightly set-up (into an output and memory of its
+	// own: the memory above holds these trajectories already, and an
+	// incremental run would leave them out).
 	cfg.Input = "s3://traj/raw"
+	cfg.Output = "s3://atlas/nightly-s3"
 	res, err = jobs.Run(ctx, cfg, quiet())
 	if err != nil {
 		t.Fatal(err)
@@ -295,11 +298,15 @@ func TestRunS3WithServerCrash(t *testing.T) {
 	if res.Manifest.Counters["rows_read"] != 1000 {
 		t.Fatalf("counters %v", res.Manifest.Counters)
 	}
-	insp, err := jobs.Inspect(ctx, "s3://atlas/nightly/"+res.RunDir, s3cfg)
+	insp, err := jobs.Inspect(ctx, "s3://atlas/nightly-s3/"+res.RunDir, s3cfg)
 	if err != nil || insp.Rows != 1000 || insp.Successes != 750 || len(insp.Partitions) != 3 {
 		t.Fatalf("inspect = %+v, %v", insp, err)
 	}
-	raw, err := storage.Get(ctx, outB, res.RunDir+"/"+columnar.RunManifest)
+	outS3, err := storage.Open(ctx, "s3://atlas/nightly-s3", s3cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := storage.Get(ctx, outS3, res.RunDir+"/"+columnar.RunManifest)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,30 @@ func processedInputs(ctx context.Context, cfg *Config) (map[string]bool, string,
 	return seen, p.Version, err
 }
 
+// knownTrajectories is what the current memory version of cfg holds:
+// trajectory id -> content hash (nil without a memory).
+func knownTrajectories(ctx context.Context, cfg *Config) (map[string]string, error) {
+	loc, err := MemoryLocation(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("memory.uri: %w", err)
+	}
+	b, err := loc.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("memory %s: %w", loc, err)
+	}
+	defer b.Close()
+	p, err := readPointer(ctx, b)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	known := map[string]string{}
+	err = readVersion(ctx, loc, b, p.Dir, MemoryExperience, ExperienceSchema, func(r *expKey) error {
+		known[r.TrajectoryID] = r.ContentHash
+		return nil
+	})
+	return known, err
+}
+
 // MemoryConfig configures the memory stage (section memory:).
 type MemoryConfig struct {
 	// URI is the memory's location; "" is <output>/memory.

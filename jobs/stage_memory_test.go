@@ -10,6 +10,7 @@ import (
 
 	"github.com/atlas-ai/atlas-learn/columnar"
 	"github.com/atlas-ai/atlas-learn/columnar/storage"
+	"github.com/atlas-ai/atlas-learn/internal/shareddata"
 	"github.com/atlas-ai/atlas-learn/internal/trajgen"
 	"github.com/atlas-ai/atlas-learn/jobs"
 	"github.com/atlas-ai/atlas-learn/jobs/concepts"
@@ -115,8 +116,16 @@ func TestMemoryTwoNights(t *testing.T) {
 	}
 	r2 := run(night2, "night-2")
 	c2 := countersOf(r2.Manifest, "memory")
-	if c2["experience_new"] != 300 || c2["experience_duplicates"] != 300 || c2["memory_version"] != 2 {
+	// the 300 trajectories of night 1 that night 2 reads again are left
+	// out of its stages (the memory holds them with the same content)
+	if c2["experience_new"] != 300 || c2["experience_duplicates"] != 0 || c2["memory_version"] != 2 {
 		t.Fatalf("night 2 memory counters %v", c2)
+	}
+	if got := r2.Manifest.Counters["rows_already_in_memory"]; got != 300 || r2.Manifest.Counters["rows_read"] != 600 {
+		t.Fatalf("night 2 run counters %v", r2.Manifest.Counters)
+	}
+	if d := r2.Manifest.Dataset(columnar.TrajectoriesDataset); d == nil || d.Rows != 300 {
+		t.Fatalf("night 2 trajectories dataset %+v, want the 300 new ones", d)
 	}
 	p2 := readPointer(t, out)
 	if p2.Version != "000002" {
@@ -246,4 +255,62 @@ func countPython(t *testing.T, out, dir string) int {
 		}
 	}
 	return n
+}
+
+// TestIncrementalRunAfterAppend: an append rewrites the dataset's small
+// part file with the old rows and the new; the next incremental run reads
+// the rewritten file but leaves out the trajectories the memory holds, so
+// its stages see only the appended ones.
+func TestIncrementalRunAfterAppend(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(shareddata.Dir(t), "trajectories/swe-agent")
+	files := []string{filepath.Join(dir, "ctf__crypto__eps.traj"), filepath.Join(dir, "ctf__pwn__warmup.traj"), filepath.Join(dir, "function_calling_simple.traj")}
+	in := filepath.Join(t.TempDir(), "in")
+	out := t.TempDir()
+	cfg0 := config(t, in, out)
+	imp := func(files ...string) {
+		t.Helper()
+		if _, err := jobs.Import(ctx, jobs.ImportOptions{Format: "swe-agent", Files: files, Output: in, OnError: columnar.OnErrorFail, Parquet: cfg0.Parquet, Append: true}, quiet()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(id string) *jobs.Result {
+		t.Helper()
+		cfg := config(t, in, out)
+		cfg.RunID = id
+		cfg.Stages = []string{"trajectories", "analysis", "experience", "memory"}
+		res, err := jobs.Run(ctx, cfg, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	imp(files[:2]...)
+	r1 := run("night-1")
+	if d := r1.Manifest.Dataset(columnar.TrajectoriesDataset); d == nil || d.Rows != 2 || r1.Manifest.Counters["rows_already_in_memory"] != 0 {
+		t.Fatalf("night 1: %+v, counters %v", d, r1.Manifest.Counters)
+	}
+	imp(files[2])
+	r2 := run("night-2")
+	c := r2.Manifest.Counters
+	if c["rows_read"] != 3 || c["rows_already_in_memory"] != 2 {
+		t.Fatalf("night 2 counters %v: want the rewritten file read (3 rows), 2 of them left out", c)
+	}
+	if d := r2.Manifest.Dataset(columnar.TrajectoriesDataset); d == nil || d.Rows != 1 {
+		t.Fatalf("night 2 trajectories %+v, want the appended one", d)
+	}
+	if m := countersOf(r2.Manifest, "memory"); m["experience_new"] != 1 || m["memory_version"] != 2 {
+		t.Fatalf("night 2 memory counters %v", m)
+	}
+	// without incremental, every row is processed again
+	cfg := config(t, in, t.TempDir())
+	cfg.Incremental = false
+	cfg.Stages = []string{"trajectories", "analysis", "experience", "memory"}
+	res, err := jobs.Run(ctx, cfg, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := res.Manifest.Dataset(columnar.TrajectoriesDataset); d == nil || d.Rows != 3 {
+		t.Fatalf("a full run: %+v", d)
+	}
 }

@@ -27,6 +27,9 @@ type streamOptions struct {
 	// progress, when set, is told of every batch emitted: its
 	// trajectories and the input files finished before it.
 	progress func(rows, filesDone int)
+	// skip, when set, says which trajectories the processors do not see
+	// (called from the workers, concurrently).
+	skip func(*columnar.Trajectory) (bool, error)
 }
 
 // fileStats is what the stream read of one input file.
@@ -139,6 +142,15 @@ func stream(ctx context.Context, src *columnar.Source, procs []TrajectoryProcess
 					d := doneBatch{items: b.items, emits: make([][]func(context.Context) error, len(b.items))}
 					for i := range b.items {
 						d.emits[i] = make([]func(context.Context) error, len(procs))
+						if o.skip != nil {
+							skip, err := o.skip(&b.items[i].Trajectory)
+							if err != nil {
+								return err
+							}
+							if skip {
+								continue
+							}
+						}
 						for j, p := range procs {
 							emit, err := p.Process(gctx, &b.items[i])
 							if err != nil {
