@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/atlas-ai/atlas-learn/columnar"
@@ -58,10 +59,7 @@ const maxExportName = 120
 // made are resolved, so every source field is back in place.
 func Export(ctx context.Context, opts ExportOptions, log *slog.Logger) (ExportStats, error) {
 	var st ExportStats
-	if opts.To == ExportJSONL {
-		return exportJSONL(ctx, opts, log)
-	}
-	if opts.To != string(importer.ATIF) {
+	if !slices.Contains(ExportFormats, opts.To) {
 		return st, fmt.Errorf("export: unknown format %q (known: %s)", opts.To, strings.Join(ExportFormats, ", "))
 	}
 	if opts.Input == "" || opts.Output == "" {
@@ -85,38 +83,69 @@ func Export(ctx context.Context, opts ExportOptions, log *slog.Logger) (ExportSt
 	if err := os.MkdirAll(opts.Output, 0o755); err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
-	names := map[string]string{} // file name -> trajectory id
+	var w exportWriter
+	if opts.To == ExportJSONL {
+		j, err := newJSONLExport(opts.Output)
+		if err != nil {
+			return st, fmt.Errorf("export: %w", err)
+		}
+		defer j.abort()
+		w = j
+	} else {
+		w = &atifExport{dir: opts.Output, names: map[string]string{}}
+	}
 	onBad := func(re *columnar.RecordError) {
 		log.Warn("skipping trajectory record", "error", re.Error())
 	}
 	for _, f := range src.Files {
 		scan, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, opts.OnError, onBad, func(t *columnar.Trajectory, pos columnar.Position) error {
-			name := ExportFileName(t.TrajectoryID)
-			if prev, ok := names[name]; ok {
-				return fmt.Errorf("export %s: trajectory_id %q: file %s already written for %q", pos.File, t.TrajectoryID, name, prev)
-			}
-			names[name] = t.TrajectoryID
-			doc, err := importer.ExportATIF(*t)
-			if err != nil {
-				return fmt.Errorf("export %s: %w", pos.File, err)
-			}
-			if err := writeFileAtomic(filepath.Join(opts.Output, name), doc); err != nil {
-				return fmt.Errorf("export: %w", err)
+			if err := w.write(t, pos); err != nil {
+				return err
 			}
 			st.Exported++
 			return nil
 		})
 		st.Skipped += int(scan.Skipped)
 		if err != nil {
-			return st, err
+			return st, fmt.Errorf("export: %w", err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("export: %w", err)
 	}
+	if err := w.finish(); err != nil {
+		return st, fmt.Errorf("export: %w", err)
+	}
 	log.Info("exported trajectories", "format", opts.To, "output", opts.Output, "trajectories", st.Exported, "skipped", st.Skipped)
 	return st, nil
 }
+
+// exportWriter writes the trajectories of one export in one format.
+type exportWriter interface {
+	write(t *columnar.Trajectory, pos columnar.Position) error
+	finish() error
+}
+
+// atifExport writes each trajectory as its own ATIF document.
+type atifExport struct {
+	dir   string
+	names map[string]string // file name -> trajectory id
+}
+
+func (a *atifExport) write(t *columnar.Trajectory, pos columnar.Position) error {
+	name := ExportFileName(t.TrajectoryID)
+	if prev, ok := a.names[name]; ok {
+		return fmt.Errorf("%s: trajectory_id %q: file %s already written for %q", pos.File, t.TrajectoryID, name, prev)
+	}
+	a.names[name] = t.TrajectoryID
+	doc, err := importer.ExportATIF(*t)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos.File, err)
+	}
+	return writeFileAtomic(filepath.Join(a.dir, name), doc)
+}
+
+func (a *atifExport) finish() error { return nil }
 
 // ExportFileName is the name of the file an exported trajectory is written
 // to: its trajectory_id with every byte other than ASCII letters, digits,
@@ -174,81 +203,56 @@ func writeFileAtomic(path string, data []byte) error {
 // ExportJSONLName is the file export --to jsonl writes in its output.
 const ExportJSONLName = "trajectories.jsonl"
 
-// exportJSONL writes the dataset as canonical JSONL with extra expanded,
-// to a temporary file renamed into place when every record is written.
-func exportJSONL(ctx context.Context, opts ExportOptions, log *slog.Logger) (ExportStats, error) {
-	var st ExportStats
-	if opts.Input == "" || opts.Output == "" {
-		return st, fmt.Errorf("export: input and output are required")
-	}
-	if opts.OnError == "" {
-		opts.OnError = columnar.OnErrorFail
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	b, root, err := storage.OpenInput(ctx, opts.Input, opts.S3)
+// jsonlExport writes canonical JSONL with extra expanded to a temporary
+// file, renamed into place by finish.
+type jsonlExport struct {
+	path string
+	tmp  *os.File
+	w    *columnar.JSONLWriter[columnar.Trajectory]
+	done bool
+}
+
+func newJSONLExport(dir string) (*jsonlExport, error) {
+	tmp, err := os.CreateTemp(dir, ".export-*")
 	if err != nil {
-		return st, fmt.Errorf("export: %w", err)
+		return nil, err
 	}
-	defer b.Close()
-	src, err := columnar.OpenSource(ctx, b, root)
+	return &jsonlExport{path: filepath.Join(dir, ExportJSONLName), tmp: tmp, w: columnar.NewJSONLWriter[columnar.Trajectory](tmp)}, nil
+}
+
+func (j *jsonlExport) write(t *columnar.Trajectory, pos columnar.Position) error {
+	x, err := t.ExpandExtra()
 	if err != nil {
-		return st, fmt.Errorf("export: %w", err)
+		return fmt.Errorf("%s: row %d: %w", pos.File, pos.Row, err)
 	}
-	if err := os.MkdirAll(opts.Output, 0o755); err != nil {
-		return st, fmt.Errorf("export: %w", err)
+	t.Extra = x
+	if err := j.w.Write([]columnar.Trajectory{*t}); err != nil {
+		return fmt.Errorf("write %s: %w", j.path, err)
 	}
-	path := filepath.Join(opts.Output, ExportJSONLName)
-	tmp, err := os.CreateTemp(opts.Output, ".export-*")
-	if err != nil {
-		return st, fmt.Errorf("export: %w", err)
+	return nil
+}
+
+func (j *jsonlExport) finish() error {
+	if err := j.w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", j.path, err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	w := columnar.NewJSONLWriter[columnar.Trajectory](tmp)
-	onBad := func(re *columnar.RecordError) {
-		log.Warn("skipping trajectory record", "error", re.Error())
+	if err := j.tmp.Chmod(0o644); err != nil {
+		return err
 	}
-	for _, f := range src.Files {
-		scan, err := columnar.ScanFile(ctx, b, f, columnar.ReadOptions{}, opts.OnError, onBad, func(t *columnar.Trajectory, pos columnar.Position) error {
-			x, err := t.ExpandExtra()
-			if err != nil {
-				return fmt.Errorf("%s: row %d: %w", pos.File, pos.Row, err)
-			}
-			t.Extra = x
-			if err := w.Write([]columnar.Trajectory{*t}); err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			st.Exported++
-			return nil
-		})
-		st.Skipped += int(scan.Skipped)
-		if err != nil {
-			return st, fmt.Errorf("export: %w", err)
-		}
+	if err := j.tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", j.path, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return st, fmt.Errorf("export: %w", err)
+	if err := os.Rename(j.tmp.Name(), j.path); err != nil {
+		return err
 	}
-	if err := w.Close(); err != nil {
-		return st, fmt.Errorf("export: write %s: %w", path, err)
+	j.done = true
+	return nil
+}
+
+// abort removes the temporary file of an export that did not finish.
+func (j *jsonlExport) abort() {
+	if !j.done {
+		_ = j.tmp.Close()
+		_ = os.Remove(j.tmp.Name())
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return st, fmt.Errorf("export: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return st, fmt.Errorf("export: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return st, fmt.Errorf("export: %w", err)
-	}
-	done = true
-	log.Info("exported trajectories", "format", opts.To, "output", path, "trajectories", st.Exported, "skipped", st.Skipped)
-	return st, nil
 }
