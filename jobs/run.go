@@ -133,22 +133,17 @@ func RunWithOptions(ctx context.Context, cfg Config, log *slog.Logger, ro RunOpt
 	}
 	// An incremental run reads only the files the memory has not seen.
 	if cfg.Incremental && slices.Contains(cfg.Stages, "memory") {
-		seen, version, err := processedInputs(ctx, &cfg)
+		mem, err := openMemoryView(ctx, &cfg)
 		if err != nil {
 			return nil, err
 		}
-		all := len(p.src.Files)
-		p.src.Files = slices.DeleteFunc(p.src.Files, func(f columnar.SourceFile) bool { return seen[inputKey(f)] })
-		p.skipped = all - len(p.src.Files)
-		if len(p.src.Files) == 0 {
-			log.Info("nothing new: the memory has processed every input file", "files", all, "memory_version", version, "input", p.inLoc.String())
-			return &Result{NothingNew: true, SkippedFiles: p.skipped}, nil
-		}
-		if p.skipped > 0 {
-			log.Info("incremental: skipping input files the memory has processed", "skipped", p.skipped, "new", len(p.src.Files), "memory_version", version)
-		}
-		if p.known, err = knownTrajectories(ctx, &cfg); err != nil {
+		nothingNew, err := p.skipProcessed(ctx, mem)
+		mem.Close()
+		if err != nil {
 			return nil, err
+		}
+		if nothingNew {
+			return &Result{NothingNew: true, SkippedFiles: p.skipped}, nil
 		}
 	}
 	open := ro.Open
@@ -389,6 +384,29 @@ func (p *runPlan) run(ctx context.Context, out storage.Bucket, ro RunOptions) (*
 		return res, fmt.Errorf("run %s: committed, but: %w", p.runID, reportErr)
 	}
 	return res, nil
+}
+
+// skipProcessed leaves out of the run the input files the memory version
+// has processed, and reads what it holds (p.known), which the stream
+// leaves out too: both from the one version mem. It reports whether
+// nothing is left to run.
+func (p *runPlan) skipProcessed(ctx context.Context, mem *memoryView) (bool, error) {
+	seen, err := mem.processedInputs(ctx)
+	if err != nil {
+		return false, err
+	}
+	all := len(p.src.Files)
+	p.src.Files = slices.DeleteFunc(p.src.Files, func(f columnar.SourceFile) bool { return seen[inputKey(f)] })
+	p.skipped = all - len(p.src.Files)
+	if len(p.src.Files) == 0 {
+		p.log.Info("nothing new: the memory has processed every input file", "files", all, "memory_version", mem.version(), "input", p.inLoc.String())
+		return true, nil
+	}
+	if p.skipped > 0 {
+		p.log.Info("incremental: skipping input files the memory has processed", "skipped", p.skipped, "new", len(p.src.Files), "memory_version", mem.version())
+	}
+	p.known, err = mem.knownTrajectories(ctx)
+	return false, err
 }
 
 // listingOf is the identity of a list of files: each one's path, size and

@@ -62,33 +62,17 @@ func (m *MemoryInput) key() string { return m.Path + "\x00" + m.ContentID }
 
 func inputKey(f columnar.SourceFile) string { return f.Rel + "\x00" + f.ContentID }
 
-// processedInputs is the set of input files (inputKey) the current
-// memory version of cfg has processed, and that version.
-func processedInputs(ctx context.Context, cfg *Config) (map[string]bool, string, error) {
-	loc, err := MemoryLocation(cfg)
-	if err != nil {
-		return nil, "", fmt.Errorf("memory.uri: %w", err)
-	}
-	b, err := loc.Open(ctx)
-	if err != nil {
-		return nil, "", fmt.Errorf("memory %s: %w", loc, err)
-	}
-	defer b.Close()
-	p, err := readPointer(ctx, b)
-	if err != nil || p == nil {
-		return nil, "", err
-	}
-	seen := map[string]bool{}
-	err = readVersion(ctx, loc, b, p.Dir, MemoryInputs, MemoryInputSchema, func(r *MemoryInput) error {
-		seen[r.key()] = true
-		return nil
-	})
-	return seen, p.Version, err
+// memoryView is the current version of a run's memory, opened once so
+// that what an incremental run reads of it comes from one version.
+type memoryView struct {
+	loc storage.Location
+	b   storage.Bucket
+	ptr *MemoryPointer
 }
 
-// knownTrajectories is what the current memory version of cfg holds:
-// trajectory id -> content hash (nil without a memory).
-func knownTrajectories(ctx context.Context, cfg *Config) (map[string]string, error) {
+// openMemoryView opens the current memory version of cfg; a view without
+// a version (ptr nil) when the memory has none. Close it after use.
+func openMemoryView(ctx context.Context, cfg *Config) (*memoryView, error) {
 	loc, err := MemoryLocation(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("memory.uri: %w", err)
@@ -97,13 +81,46 @@ func knownTrajectories(ctx context.Context, cfg *Config) (map[string]string, err
 	if err != nil {
 		return nil, fmt.Errorf("memory %s: %w", loc, err)
 	}
-	defer b.Close()
 	p, err := readPointer(ctx, b)
-	if err != nil || p == nil {
+	if err != nil {
+		b.Close()
 		return nil, err
 	}
+	return &memoryView{loc: loc, b: b, ptr: p}, nil
+}
+
+func (v *memoryView) Close() error { return v.b.Close() }
+
+// version is the version's name, "" without one.
+func (v *memoryView) version() string {
+	if v.ptr == nil {
+		return ""
+	}
+	return v.ptr.Version
+}
+
+// processedInputs is the set of input files (inputKey) the version has
+// processed (nil without a version).
+func (v *memoryView) processedInputs(ctx context.Context) (map[string]bool, error) {
+	if v.ptr == nil {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	err := readVersion(ctx, v.loc, v.b, v.ptr.Dir, MemoryInputs, MemoryInputSchema, func(r *MemoryInput) error {
+		seen[r.key()] = true
+		return nil
+	})
+	return seen, err
+}
+
+// knownTrajectories is what the version holds: trajectory id -> content
+// hash (nil without a version).
+func (v *memoryView) knownTrajectories(ctx context.Context) (map[string]string, error) {
+	if v.ptr == nil {
+		return nil, nil
+	}
 	known := map[string]string{}
-	err = readVersion(ctx, loc, b, p.Dir, MemoryExperience, ExperienceSchema, func(r *expKey) error {
+	err := readVersion(ctx, v.loc, v.b, v.ptr.Dir, MemoryExperience, ExperienceSchema, func(r *expKey) error {
 		known[r.TrajectoryID] = r.ContentHash
 		return nil
 	})
